@@ -1,0 +1,78 @@
+# connect-lake: the verbs. `make test` and `make demo` work on a fresh machine: the project's own
+# files install everything they need (pinned) into the git-ignored .venv.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+
+VENV    := .venv
+PYTHON  ?= python3
+CARGO   ?= cargo
+PROFILE ?= debug
+DEMO_ARGS ?=
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
+export SAM_CLI_TELEMETRY := 0
+export CARGO_TERM_COLOR ?= never
+
+ifeq ($(PROFILE),debug)
+  PROFILE_FLAG :=
+else
+  PROFILE_FLAG := --profile $(PROFILE)
+endif
+
+.PHONY: help tools constraints test unit demo bench lint fmt clean
+
+help:
+	@echo "make demo   - the whole lake on this machine: synthetic traffic through the real functions"
+	@echo "make test   - every test: unit, property, emulator and end-to-end"
+	@echo "make bench  - benchmarks (release build)"
+	@echo "make lint   - rustfmt check and clippy -D warnings"
+	@echo "make tools  - install the local tooling (moto, cargo-lambda, validators) into $(VENV)"
+
+# The Python tools: moto (the AWS emulator), cargo-lambda, and the template validators, every
+# package pinned by constraints.txt.
+tools: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt constraints.txt $(wildcard requirements-validate.txt)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt \
+		-r requirements-dev.txt $(if $(wildcard requirements-validate.txt),-r requirements-validate.txt)
+	touch $@
+
+# Re-pins every package after a change to a requirements file.
+constraints:
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt $(if $(wildcard requirements-validate.txt),-r requirements-validate.txt)
+	{ echo "# Every Python package of the project venv, pinned (pip freeze). Regenerate with 'make constraints'."; \
+	  $(VENV)/bin/pip freeze --all | grep -v -E '^(pip|setuptools|wheel)=='; } > constraints.txt
+	touch $(VENV)/.installed
+
+test: tools
+	$(CARGO) fmt --all --check
+	$(CARGO) build --locked --workspace --bins
+	if command -v cargo-nextest >/dev/null; then
+		$(CARGO) nextest run --locked --workspace --no-fail-fast
+	else
+		$(CARGO) test --locked --workspace --no-fail-fast
+	fi
+	$(if $(wildcard mk/template.mk),$(MAKE) validate)
+
+demo: tools
+	$(CARGO) build --locked $(PROFILE_FLAG) --workspace --bins
+	./target/$(PROFILE)/lakectl demo $(DEMO_ARGS)
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV)
+
+-include $(wildcard mk/*.mk)

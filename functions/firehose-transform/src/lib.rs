@@ -1,0 +1,428 @@
+//! firehose-transform: Amazon Connect contact records and agent events, as Firehose delivers
+//! them, become curated, partitioned, PII-safe rows.
+//!
+//! For each record: base64-decode, tell a CTR from an agent event, validate, flatten to the shared
+//! schema, emit one JSON object followed by `\n`, and set the dynamic-partitioning keys `table`,
+//! `year`, `month`, `day`, `hour`. Record-level problems become `ProcessingFailed` results with the
+//! original data (Firehose writes those to the error prefix for replay); they are never function
+//! errors and never panics. The only function error is a batch whose response cannot fit in
+//! Lambda's 6 MB even with every record failed, where Firehose's whole-batch retry and its own
+//! error output are the only way not to lose data.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use connect_lake::config::{self, ConfigError, Env, names};
+use connect_lake::ctr::{AgentEvent, ContactRecord, FlattenError, flatten_agent_event, flatten_ctr};
+use connect_lake::firehose::{
+    FirehoseRecord, FirehoseRequest, FirehoseResponse, FirehoseResponseRecord, MAX_RESPONSE_BYTES, Metadata,
+    RecordResult,
+};
+use connect_lake::pii::Tokenizer;
+use connect_lake::schema::{AGENT_EVENTS, CTR, PartitionValues};
+use connect_lake::telemetry::{Metrics, Unit};
+use connect_lake::time_fmt::from_epoch_millis;
+use time::OffsetDateTime;
+
+/// The function's configuration, read once at start-up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tokenizer: Tokenizer,
+    /// `AGENT_HEARTBEATS=keep` keeps HEART_BEAT agent events; by default they are dropped.
+    pub keep_heartbeats: bool,
+    pub metrics_namespace: String,
+    /// The response budget in bytes; [`MAX_RESPONSE_BYTES`] unless a test lowers it.
+    pub max_response_bytes: usize,
+}
+
+impl Config {
+    /// # Errors
+    /// A [`ConfigError`] naming the variable that is missing or malformed.
+    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        let keep_heartbeats = match config::optional(env, names::AGENT_HEARTBEATS).as_deref() {
+            None => false,
+            Some(v) if v.eq_ignore_ascii_case("drop") => false,
+            Some(v) if v.eq_ignore_ascii_case("keep") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: names::AGENT_HEARTBEATS,
+                    reason: format!("expected keep or drop, got {other:?}"),
+                });
+            }
+        };
+        Ok(Config {
+            tokenizer: config::tokenizer(env)?,
+            keep_heartbeats,
+            metrics_namespace: config::metrics_namespace(env),
+            max_response_bytes: MAX_RESPONSE_BYTES,
+        })
+    }
+}
+
+/// Why a record was not `Ok`. The codes are stable: they appear in logs and metric dimensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    MissingData,
+    NotBase64,
+    Empty,
+    NotUtf8,
+    NotJson,
+    TruncatedJson,
+    NotAnObject,
+    SchemaMismatch,
+    MissingContactId,
+    MissingEventType,
+    NoUsableTimestamp,
+    ResponseSizeLimit,
+    /// Dropped: an older copy of a contact that appears again later in the same batch.
+    Superseded,
+    /// Dropped: an agent HEART_BEAT event.
+    Heartbeat,
+}
+
+impl Reason {
+    pub const fn code(self) -> &'static str {
+        match self {
+            Reason::MissingData => "missing_data",
+            Reason::NotBase64 => "not_base64",
+            Reason::Empty => "empty",
+            Reason::NotUtf8 => "not_utf8",
+            Reason::NotJson => "not_json",
+            Reason::TruncatedJson => "truncated_json",
+            Reason::NotAnObject => "not_an_object",
+            Reason::SchemaMismatch => "schema_mismatch",
+            Reason::MissingContactId => "missing_contact_id",
+            Reason::MissingEventType => "missing_event_type",
+            Reason::NoUsableTimestamp => "no_usable_timestamp",
+            Reason::ResponseSizeLimit => "response_size_limit",
+            Reason::Superseded => "superseded",
+            Reason::Heartbeat => "heartbeat",
+        }
+    }
+}
+
+impl From<FlattenError> for Reason {
+    fn from(e: FlattenError) -> Self {
+        match e {
+            FlattenError::MissingContactId => Reason::MissingContactId,
+            FlattenError::MissingEventType => Reason::MissingEventType,
+            FlattenError::NoTimestamp => Reason::NoUsableTimestamp,
+        }
+    }
+}
+
+/// The function-level error: only when no valid response exists.
+#[derive(Debug, thiserror::Error)]
+pub enum TransformError {
+    #[error(
+        "response would be {needed} bytes even with every record failed, over the {limit}-byte limit; \
+         failing the invocation so Firehose retries and then writes the batch to its error output"
+    )]
+    ResponseTooLarge { needed: usize, limit: usize },
+}
+
+impl From<TransformError> for lambda_runtime::Diagnostic {
+    fn from(e: TransformError) -> Self {
+        let error_type = match e {
+            TransformError::ResponseTooLarge { .. } => "ResponseTooLarge",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// What became of one record before deduplication and the size guard.
+enum Outcome {
+    Row {
+        table: &'static str,
+        partition: PartitionValues,
+        row: Vec<u8>,
+        contact: Option<ContactVersion>,
+    },
+    Dropped(Reason),
+    Failed(Reason),
+}
+
+struct ContactVersion {
+    contact_id: String,
+    last_update: Option<OffsetDateTime>,
+}
+
+/// Counters of one invocation, turned into EMF metrics.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub records_in: u64,
+    pub ok: u64,
+    pub dropped: HashMap<&'static str, u64>,
+    pub failed: HashMap<&'static str, u64>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+}
+
+impl Stats {
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.values().sum()
+    }
+
+    pub fn failed_total(&self) -> u64 {
+        self.failed.values().sum()
+    }
+
+    /// EMF metric sets: the totals, then one per reason with a `Reason` dimension.
+    pub fn metrics(&self, namespace: &str) -> Vec<Metrics> {
+        let function = "firehose-transform";
+        let mut totals = Metrics::new(namespace).with_dimension("Function", function);
+        totals.count("RecordsIn", self.records_in);
+        totals.count("Ok", self.ok);
+        totals.count("Dropped", self.dropped_total());
+        totals.count("ProcessingFailed", self.failed_total());
+        totals.add("BytesIn", Unit::Bytes, self.bytes_in as f64);
+        totals.add("BytesOut", Unit::Bytes, self.bytes_out as f64);
+        let mut sets = vec![totals];
+        for (metric, reasons) in [("ProcessingFailed", &self.failed), ("Dropped", &self.dropped)] {
+            let mut reasons: Vec<_> = reasons.iter().collect();
+            reasons.sort();
+            for (reason, n) in reasons {
+                let mut m = Metrics::new(namespace)
+                    .with_dimension("Function", function)
+                    .with_dimension("Reason", *reason);
+                m.count(metric, *n);
+                sets.push(m);
+            }
+        }
+        sets
+    }
+}
+
+fn classify_json_error(e: &serde_json::Error) -> Reason {
+    match e.classify() {
+        serde_json::error::Category::Eof => Reason::TruncatedJson,
+        serde_json::error::Category::Data => Reason::SchemaMismatch,
+        serde_json::error::Category::Syntax | serde_json::error::Category::Io => Reason::NotJson,
+    }
+}
+
+/// Decodes, validates and flattens one record.
+fn process_record(record: &FirehoseRecord, cfg: &Config, stats: &mut Stats) -> Outcome {
+    let Some(data) = record.data.as_deref() else {
+        return Outcome::Failed(Reason::MissingData);
+    };
+    let Ok(bytes) = STANDARD.decode(data) else {
+        return Outcome::Failed(Reason::NotBase64);
+    };
+    stats.bytes_in += bytes.len() as u64;
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Outcome::Failed(Reason::NotUtf8);
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Outcome::Failed(Reason::Empty);
+    }
+    if !text.starts_with('{') {
+        return Outcome::Failed(if text.starts_with('[') {
+            Reason::NotAnObject
+        } else {
+            Reason::NotJson
+        });
+    }
+    let arrival = record.approximate_arrival_timestamp.and_then(from_epoch_millis);
+    let rec: ContactRecord<'_> = match serde_json::from_str(text) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(classify_json_error(&e)),
+    };
+    let mut row = Vec::with_capacity(text.len());
+    if rec.looks_like_agent_event() {
+        let ev: AgentEvent<'_> = match serde_json::from_str(text) {
+            Ok(ev) => ev,
+            Err(e) => return Outcome::Failed(classify_json_error(&e)),
+        };
+        if ev.is_heartbeat() && !cfg.keep_heartbeats {
+            return Outcome::Dropped(Reason::Heartbeat);
+        }
+        let flat = match flatten_agent_event(&ev, arrival) {
+            Ok(f) => f,
+            Err(e) => return Outcome::Failed(e.into()),
+        };
+        if serde_json::to_writer(&mut row, &flat.row).is_err() {
+            return Outcome::Failed(Reason::SchemaMismatch);
+        }
+        row.push(b'\n');
+        return Outcome::Row {
+            table: AGENT_EVENTS.name,
+            partition: flat.partition,
+            row,
+            contact: None,
+        };
+    }
+    let flat = match flatten_ctr(&rec, &cfg.tokenizer, arrival) {
+        Ok(f) => f,
+        Err(e) => return Outcome::Failed(e.into()),
+    };
+    if serde_json::to_writer(&mut row, &flat.row).is_err() {
+        return Outcome::Failed(Reason::SchemaMismatch);
+    }
+    row.push(b'\n');
+    let contact = Some(ContactVersion {
+        contact_id: flat.row.contact_id.into_owned(),
+        last_update: flat.last_update,
+    });
+    Outcome::Row {
+        table: CTR.name,
+        partition: flat.partition,
+        row,
+        contact,
+    }
+}
+
+/// Keeps, for each contact, only the copy with the greatest `LastUpdateTimestamp` (a missing one
+/// counts as oldest; on a tie the later record wins, as it arrived later). The others are dropped.
+fn dedupe_contacts(outcomes: &mut [Outcome]) {
+    let mut winner: HashMap<&str, usize> = HashMap::new();
+    let mut losers = Vec::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        let Outcome::Row { contact: Some(c), .. } = o else {
+            continue;
+        };
+        match winner.get(c.contact_id.as_str()) {
+            None => {
+                winner.insert(c.contact_id.as_str(), i);
+            }
+            Some(&j) => {
+                let Outcome::Row {
+                    contact: Some(prev), ..
+                } = &outcomes[j]
+                else {
+                    continue;
+                };
+                if c.last_update >= prev.last_update {
+                    losers.push(j);
+                    winner.insert(c.contact_id.as_str(), i);
+                } else {
+                    losers.push(i);
+                }
+            }
+        }
+    }
+    for i in losers {
+        outcomes[i] = Outcome::Dropped(Reason::Superseded);
+    }
+}
+
+fn partition_metadata(table: &str, p: PartitionValues) -> Metadata {
+    let mut keys = std::collections::BTreeMap::new();
+    keys.insert("table".to_owned(), table.to_owned());
+    keys.insert("year".to_owned(), p.year);
+    keys.insert("month".to_owned(), p.month);
+    keys.insert("day".to_owned(), p.day);
+    keys.insert("hour".to_owned(), p.hour);
+    Metadata { partition_keys: keys }
+}
+
+/// Transforms a whole batch. Every input record yields exactly one output record, in order.
+///
+/// # Errors
+/// [`TransformError::ResponseTooLarge`] only when even an all-failed response would not fit.
+pub fn transform(request: FirehoseRequest, cfg: &Config) -> Result<(FirehoseResponse, Stats), TransformError> {
+    let mut stats = Stats {
+        records_in: request.records.len() as u64,
+        ..Stats::default()
+    };
+    let mut outcomes: Vec<Outcome> = request
+        .records
+        .iter()
+        .map(|r| process_record(r, cfg, &mut stats))
+        .collect();
+    dedupe_contacts(&mut outcomes);
+
+    // The size guard. Each record is first costed at what it would take as a failure with its
+    // original data (or, for a drop, as a drop); a row is accepted only if it still fits with
+    // every later record at that floor. So the response always fits, and a record that does not
+    // fit goes to the error prefix with its original data instead of being lost.
+    let failed_len = |r: &FirehoseRecord| {
+        FirehoseResponseRecord {
+            record_id: r.record_id.clone(),
+            result: RecordResult::ProcessingFailed,
+            data: String::new(),
+            metadata: None,
+        }
+        .serialized_len()
+            + r.data.as_deref().map_or(0, str::len)
+    };
+    let floor: Vec<usize> = request
+        .records
+        .iter()
+        .zip(&outcomes)
+        .map(|(r, o)| match o {
+            Outcome::Dropped(_) => FirehoseResponseRecord {
+                record_id: r.record_id.clone(),
+                result: RecordResult::Dropped,
+                data: String::new(),
+                metadata: None,
+            }
+            .serialized_len(),
+            _ => failed_len(r),
+        })
+        .collect();
+    let separators = request.records.len().saturating_sub(1);
+    let mut reserved: usize = FirehoseResponse::ENVELOPE_BYTES + separators + floor.iter().sum::<usize>();
+    if reserved > cfg.max_response_bytes {
+        return Err(TransformError::ResponseTooLarge {
+            needed: reserved,
+            limit: cfg.max_response_bytes,
+        });
+    }
+
+    let mut out = Vec::with_capacity(request.records.len());
+    for ((record, outcome), floor_len) in request.records.into_iter().zip(outcomes).zip(floor) {
+        reserved -= floor_len;
+        let fail = |record: FirehoseRecord, reason: Reason, stats: &mut Stats| {
+            tracing::warn!(record_id = %record.record_id, reason = reason.code(), "record failed");
+            *stats.failed.entry(reason.code()).or_default() += 1;
+            FirehoseResponseRecord {
+                record_id: record.record_id,
+                result: RecordResult::ProcessingFailed,
+                data: record.data.unwrap_or_default(),
+                metadata: None,
+            }
+        };
+        let response_record = match outcome {
+            Outcome::Row {
+                table, partition, row, ..
+            } => {
+                let candidate = FirehoseResponseRecord {
+                    record_id: record.record_id.clone(),
+                    result: RecordResult::Ok,
+                    data: STANDARD.encode(&row),
+                    metadata: Some(partition_metadata(table, partition)),
+                };
+                if reserved + candidate.serialized_len() <= cfg.max_response_bytes {
+                    stats.ok += 1;
+                    stats.bytes_out += row.len() as u64;
+                    candidate
+                } else {
+                    fail(record, Reason::ResponseSizeLimit, &mut stats)
+                }
+            }
+            Outcome::Failed(reason) => fail(record, reason, &mut stats),
+            Outcome::Dropped(reason) => {
+                tracing::debug!(record_id = %record.record_id, reason = reason.code(), "record dropped");
+                *stats.dropped.entry(reason.code()).or_default() += 1;
+                FirehoseResponseRecord {
+                    record_id: record.record_id,
+                    result: RecordResult::Dropped,
+                    data: String::new(),
+                    metadata: None,
+                }
+            }
+        };
+        reserved += response_record.serialized_len();
+        out.push(response_record);
+    }
+    Ok((FirehoseResponse { records: out }, stats))
+}
+
+#[cfg(test)]
+mod tests;

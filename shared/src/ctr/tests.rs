@@ -1,0 +1,264 @@
+use super::*;
+use crate::schema::{AGENT_EVENTS, CTR, Table};
+use serde_json::json;
+
+const VOICE: &str = include_str!("../../testdata/ctr-voice-aws-sample.json");
+const CHAT: &str = include_str!("../../testdata/ctr-chat-null-endpoints.json");
+const TASK: &str = include_str!("../../testdata/ctr-task-null-queue.json");
+const STATE_CHANGE: &str = include_str!("../../testdata/agent-event-state-change.json");
+const HEARTBEAT: &str = include_str!("../../testdata/agent-event-heartbeat.json");
+
+fn tok() -> Tokenizer {
+    Tokenizer::new(b"unit-test-key-unit-test-key-unit-test-key").unwrap()
+}
+
+fn flat(json: &str) -> serde_json::Value {
+    let rec: ContactRecord<'_> = serde_json::from_str(json).unwrap();
+    let f = flatten_ctr(&rec, &tok(), None).unwrap();
+    serde_json::to_value(&f.row).unwrap()
+}
+
+/// Every key of the row is a column of the table with an acceptable value, and when `complete`,
+/// every column is present.
+fn assert_row_matches(table: &Table, row: &serde_json::Value, complete: bool) {
+    let obj = row.as_object().expect("rows are JSON objects");
+    for (k, v) in obj {
+        let col = table
+            .column(k)
+            .unwrap_or_else(|| panic!("{}: key {k} is not a column", table.name));
+        assert!(col.kind.accepts(v), "{}.{k}: {v} is not a {}", table.name, col.kind);
+    }
+    if complete {
+        let missing: Vec<&str> = table
+            .columns
+            .iter()
+            .map(|c| c.name)
+            .filter(|n| !obj.contains_key(*n))
+            .collect();
+        assert!(missing.is_empty(), "{}: columns never written: {missing:?}", table.name);
+    }
+}
+
+#[test]
+fn aws_documented_sample_ctr_flattens() {
+    let row = flat(VOICE);
+    assert_eq!(row["contact_id"], "aaaaaaaa-bbbb-cccc-dddd-111111111111");
+    assert_eq!(row["instance_id"], "aaaaaaaa-bbbb-cccc-dddd-111111111111");
+    assert_eq!(row["aws_account_id"], "012345678901");
+    assert_eq!(row["channel"], "VOICE");
+    assert_eq!(row["initiation_method"], "INBOUND");
+    assert_eq!(row["initiation_timestamp"], "2019-08-13 20:33:23.000");
+    assert_eq!(row["last_update_timestamp"], "2019-08-13 20:35:05.000");
+    assert_eq!(row["queue_enqueue_timestamp"], "2019-08-13 20:33:24.000");
+    assert_eq!(row["acw_end_timestamp"], "2019-08-13 20:33:51.000");
+    assert_eq!(row["queue_duration_s"], 9);
+    assert_eq!(row["agent_interaction_duration_s"], 2);
+    assert_eq!(row["acw_duration_s"], 14);
+    assert_eq!(row["handle_time_s"], 16, "interaction + hold + after-contact work");
+    assert_eq!(row["agent_username"], "agent-username");
+    assert_eq!(row["routing_profile_name"], "Basic Routing Profile");
+    assert_eq!(row["queue_name"], "BasicQueue");
+    assert_eq!(row["disconnect_reason"], "AGENT_DISCONNECT");
+    assert_eq!(row["customer_endpoint_type"], "TELEPHONE_NUMBER");
+    assert_eq!(row["customer_calling_code"], "1");
+    assert_eq!(
+        row["customer_endpoint_token"],
+        tok().phone("+12345678901").unwrap().token
+    );
+    assert_eq!(row["system_endpoint_token"], tok().phone("+12345678902").unwrap().token);
+    assert_eq!(row["recording_status"], "AVAILABLE");
+    assert!(row["recording_location"].as_str().unwrap().ends_with(".wav"));
+    assert_eq!(row["attributes"], r#"{"greetingPlayed":"true"}"#);
+    assert_eq!(row["partition_time_source"], "initiation");
+    assert!(row.get("initial_contact_id").is_none(), "nulls are left out");
+    assert!(row.get("transferred_to_endpoint_type").is_none());
+    assert_row_matches(&CTR, &row, false);
+    let text = row.to_string();
+    assert!(
+        !text.contains("+12345678901") && !text.contains("+12345678902"),
+        "raw numbers leaked: {text}"
+    );
+}
+
+#[test]
+fn chat_contact_with_null_endpoints_flattens_and_scrubs_attributes() {
+    let row = flat(CHAT);
+    assert_eq!(row["channel"], "CHAT");
+    assert!(row.get("customer_endpoint_type").is_none());
+    assert!(row.get("customer_endpoint_token").is_none());
+    assert!(row.get("system_endpoint_token").is_none());
+    assert!(row.get("customer_hold_duration_s").is_none());
+    assert_eq!(row["handle_time_s"], 402 + 31);
+    assert_eq!(row["hierarchy_level1"], "EMEA");
+    assert_eq!(row["hierarchy_level2"], "Dublin");
+    assert!(row.get("hierarchy_level3").is_none());
+    assert_eq!(row["contact_lens_enabled"], true);
+    let attrs: serde_json::Value = serde_json::from_str(row["attributes"].as_str().unwrap()).unwrap();
+    assert_eq!(attrs["orderRef"], "A-1042");
+    assert!(attrs["customerEmail"].as_str().unwrap().starts_with("em_"));
+    assert_eq!(attrs["callbackNumber"], tok().phone("+35315550142").unwrap().token);
+    let text = row.to_string().to_lowercase();
+    assert!(
+        !text.contains("jane.doe") && !text.contains("555 0142") && !text.contains("5550142"),
+        "{text}"
+    );
+    assert_row_matches(&CTR, &row, false);
+}
+
+#[test]
+fn task_contact_with_null_agent_and_queue_flattens() {
+    let row = flat(TASK);
+    assert_eq!(row["channel"], "TASK");
+    assert_eq!(row["related_contact_id"], "c4a1e8f0-5b6d-4c3e-9a7b-0f1e2d3c4b5a");
+    assert!(row.get("queue_name").is_none());
+    assert!(row.get("agent_username").is_none());
+    assert!(row.get("handle_time_s").is_none(), "no agent, no handle time");
+    assert_eq!(row["attributes"], "{}");
+    assert_eq!(row["agent_connection_attempts"], 0);
+    assert_row_matches(&CTR, &row, false);
+}
+
+#[test]
+fn ctr_row_matches_schema_exactly() {
+    let mut rich: serde_json::Value = serde_json::from_str(CHAT).unwrap();
+    rich["CustomerEndpoint"] = json!({"Address": "+14155550100", "Type": "TELEPHONE_NUMBER"});
+    rich["SystemEndpoint"] = json!({"Address": "+18005550199", "Type": "TELEPHONE_NUMBER"});
+    rich["TransferredToEndpoint"] = json!({"Address": "+442079460000", "Type": "TELEPHONE_NUMBER"});
+    rich["InitialContactId"] = json!("i-1");
+    rich["PreviousContactId"] = json!("p-1");
+    rich["NextContactId"] = json!("n-1");
+    rich["RelatedContactId"] = json!("r-1");
+    rich["TransferCompletedTimestamp"] = json!("2026-03-08T10:10:00Z");
+    rich["ScheduledTimestamp"] = json!("2026-03-08T10:00:00Z");
+    rich["Agent"]["CustomerHoldDuration"] = json!(12);
+    rich["Agent"]["LongestHoldDuration"] = json!(8);
+    rich["Agent"]["NumberOfHolds"] = json!(2);
+    for level in ["Level3", "Level4", "Level5"] {
+        rich["Agent"]["HierarchyGroups"][level] = json!({"GroupName": level});
+    }
+    rich["Recording"] = json!({"Location": "bucket/rec.wav", "Status": "AVAILABLE"});
+    let row = flat(&rich.to_string());
+    assert_row_matches(&CTR, &row, true);
+    assert_eq!(row["handle_time_s"], 402 + 12 + 31);
+}
+
+#[test]
+fn agent_event_row_matches_schema_exactly() {
+    let ev: AgentEvent<'_> = serde_json::from_str(STATE_CHANGE).unwrap();
+    let mut f = flatten_agent_event(&ev, None).unwrap();
+    f.row.hierarchy_level2 = Some("b".into());
+    f.row.hierarchy_level3 = Some("c".into());
+    f.row.hierarchy_level4 = Some("d".into());
+    f.row.hierarchy_level5 = Some("e".into());
+    let row = serde_json::to_value(&f.row).unwrap();
+    assert_row_matches(&AGENT_EVENTS, &row, true);
+}
+
+#[test]
+fn agent_events_flatten_without_names() {
+    let rec: ContactRecord<'_> = serde_json::from_str(STATE_CHANGE).unwrap();
+    assert!(rec.looks_like_agent_event());
+    let ev: AgentEvent<'_> = serde_json::from_str(STATE_CHANGE).unwrap();
+    assert!(!ev.is_heartbeat());
+    let f = flatten_agent_event(&ev, None).unwrap();
+    let row = serde_json::to_value(&f.row).unwrap();
+    assert_eq!(row["event_type"], "STATE_CHANGE");
+    assert_eq!(row["event_timestamp"], "2026-03-08 10:05:20.112");
+    assert_eq!(row["agent_status"], "Available");
+    assert_eq!(row["previous_agent_status"], "Offline");
+    assert_eq!(row["agent_username"], "mmurphy");
+    assert_eq!(row["hierarchy_level1"], "EMEA");
+    assert_eq!(row["contact_count"], 1);
+    assert_eq!(row["contact_ids"], r#"["c4a1e8f0-5b6d-4c3e-9a7b-0f1e2d3c4b5a"]"#);
+    assert_eq!(row["contact_states"], r#"["CONNECTING"]"#);
+    assert_eq!(row["instance_id"], "4d5e6f70-1111-2222-3333-444455556666");
+    assert_eq!(
+        f.partition.prefix("agent_events"),
+        "agent_events/year=2026/month=03/day=08/hour=10/"
+    );
+    let text = row.to_string();
+    assert!(
+        !text.contains("Maeve") && !text.contains("Murphy"),
+        "agent names are not stored"
+    );
+    let hb: AgentEvent<'_> = serde_json::from_str(HEARTBEAT).unwrap();
+    assert!(hb.is_heartbeat());
+}
+
+#[test]
+fn partition_is_the_utc_hour_of_initiation() {
+    let rec: ContactRecord<'_> = serde_json::from_str(TASK).unwrap();
+    let f = flatten_ctr(&rec, &tok(), None).unwrap();
+    assert_eq!(f.partition.prefix("ctr"), "ctr/year=2026/month=03/day=08/hour=23/");
+    let mut v: serde_json::Value = serde_json::from_str(TASK).unwrap();
+    v["InitiationTimestamp"] = json!("2026-03-09T00:30:00+01:00");
+    let text = v.to_string();
+    let rec: ContactRecord<'_> = serde_json::from_str(&text).unwrap();
+    let f = flatten_ctr(&rec, &tok(), None).unwrap();
+    assert_eq!(f.partition.prefix("ctr"), "ctr/year=2026/month=03/day=08/hour=23/");
+}
+
+#[test]
+fn when_initiation_timestamp_is_unusable_arrival_time_partitions_the_row() {
+    let arrival = crate::time_fmt::from_epoch_millis(1_772_964_000_000);
+    for bad in [json!("not a time"), json!(null), json!("2026-02-30T10:00:00Z")] {
+        let mut v: serde_json::Value = serde_json::from_str(VOICE).unwrap();
+        v["InitiationTimestamp"] = bad;
+        let text = v.to_string();
+        let rec: ContactRecord<'_> = serde_json::from_str(&text).unwrap();
+        let f = flatten_ctr(&rec, &tok(), arrival).unwrap();
+        assert_eq!(f.row.partition_time_source, "arrival");
+        assert!(f.row.initiation_timestamp.is_none());
+        assert_eq!(f.partition, PartitionValues::for_instant(arrival.unwrap()));
+        assert_eq!(flatten_ctr(&rec, &tok(), None).unwrap_err(), FlattenError::NoTimestamp);
+    }
+}
+
+#[test]
+fn missing_or_blank_contact_id_is_an_error() {
+    for id in [json!(null), json!(""), json!("   ")] {
+        let mut v: serde_json::Value = serde_json::from_str(VOICE).unwrap();
+        v["ContactId"] = id;
+        let text = v.to_string();
+        let rec: ContactRecord<'_> = serde_json::from_str(&text).unwrap();
+        assert!(!rec.looks_like_agent_event());
+        assert_eq!(
+            flatten_ctr(&rec, &tok(), None).unwrap_err(),
+            FlattenError::MissingContactId
+        );
+    }
+}
+
+#[test]
+fn unknown_fields_are_ignored_and_odd_numbers_are_lenient() {
+    let mut v: serde_json::Value = serde_json::from_str(VOICE).unwrap();
+    v["BrandNewField"] = json!({"nested": [1, 2, 3]});
+    v["Agent"]["AgentInteractionDuration"] = json!(2.6);
+    v["Agent"]["CustomerHoldDuration"] = json!("4");
+    v["Agent"]["AfterContactWorkDuration"] = json!({"odd": true});
+    v["Attributes"] = json!({"n": 42, "flag": true, "nothing": null, "phoneAsNumber": 12065550100u64});
+    let row = flat(&v.to_string());
+    assert_eq!(row["agent_interaction_duration_s"], 3);
+    assert_eq!(row["customer_hold_duration_s"], 4);
+    assert!(row.get("acw_duration_s").is_none());
+    assert_eq!(row["handle_time_s"], 7);
+    let attrs: serde_json::Value = serde_json::from_str(row["attributes"].as_str().unwrap()).unwrap();
+    assert_eq!(attrs["n"], "42");
+    assert_eq!(attrs["flag"], "true");
+    assert_eq!(attrs["nothing"], "");
+    assert!(attrs["phoneAsNumber"].as_str().unwrap().starts_with("ph_"));
+}
+
+#[test]
+fn instance_ids_come_from_instance_arns() {
+    assert_eq!(
+        instance_id_from_arn("arn:aws:connect:us-east-1:1:instance/abc"),
+        Some("abc")
+    );
+    assert_eq!(
+        instance_id_from_arn("arn:aws:connect:us-east-1:1:instance/abc/queue/q"),
+        Some("abc")
+    );
+    assert_eq!(instance_id_from_arn("arn:aws:connect:us-east-1:1:instance/"), None);
+    assert_eq!(instance_id_from_arn("garbage"), None);
+}

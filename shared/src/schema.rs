@@ -1,0 +1,468 @@
+//! The curated tables of the lake, defined once as data.
+//!
+//! Everything else derives from or is tested against these definitions: the rows the functions
+//! write (see the `row_matches_schema` tests), the Glue tables the cataloger creates, and the
+//! tables declared in `template.yaml`.
+//!
+//! Every table is partitioned by `year, month, day, hour` (zero-padded strings, UTC) and stored at
+//! `<table>/year=YYYY/month=MM/day=DD/hour=HH/` in the lake bucket.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+
+/// A Glue / Hive column type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HiveType {
+    String,
+    BigInt,
+    Int,
+    Double,
+    Boolean,
+    /// Written as `YYYY-MM-DD HH:MM:SS.mmm` (UTC), the form `java.sql.Timestamp::valueOf` reads:
+    /// the default of Firehose's Parquet conversion and of Athena's JSON SerDes.
+    Timestamp,
+}
+
+impl HiveType {
+    /// The type as Glue and Hive DDL spell it.
+    pub const fn glue_name(self) -> &'static str {
+        match self {
+            HiveType::String => "string",
+            HiveType::BigInt => "bigint",
+            HiveType::Int => "int",
+            HiveType::Double => "double",
+            HiveType::Boolean => "boolean",
+            HiveType::Timestamp => "timestamp",
+        }
+    }
+
+    /// Whether a JSON value written into a row is acceptable for this column type.
+    pub fn accepts(self, value: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match (self, value) {
+            (_, Value::Null) => true,
+            (HiveType::String, Value::String(_)) => true,
+            (HiveType::BigInt | HiveType::Int, Value::Number(n)) => n.is_i64() || n.is_u64(),
+            (HiveType::Double, Value::Number(_)) => true,
+            (HiveType::Boolean, Value::Bool(_)) => true,
+            (HiveType::Timestamp, Value::String(s)) => crate::time_fmt::parse_hive_timestamp(s).is_some(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for HiveType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.glue_name())
+    }
+}
+
+/// One column of a curated table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: HiveType,
+    pub comment: &'static str,
+}
+
+const fn col(name: &'static str, kind: HiveType, comment: &'static str) -> Column {
+    Column { name, kind, comment }
+}
+
+/// A curated table: its name (also its S3 prefix), its data columns, and the shared partition keys.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Table {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub columns: &'static [Column],
+}
+
+impl Table {
+    /// The partition keys, identical for every table.
+    pub fn partition_keys(&self) -> &'static [Column] {
+        &PARTITION_KEYS
+    }
+
+    /// The column with this name, if the table has one.
+    pub fn column(&self, name: &str) -> Option<&'static Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// `s3://<bucket>/<table>/`: the table's location in the lake bucket.
+    pub fn location(&self, bucket: &str) -> String {
+        format!("s3://{bucket}/{}/", self.name)
+    }
+}
+
+/// `year, month, day, hour`: strings, zero-padded, UTC.
+pub const PARTITION_KEYS: [Column; 4] = [
+    col("year", HiveType::String, "UTC year, YYYY"),
+    col("month", HiveType::String, "UTC month, MM"),
+    col("day", HiveType::String, "UTC day of month, DD"),
+    col("hour", HiveType::String, "UTC hour, HH"),
+];
+
+use HiveType::{BigInt, Boolean, Int, String as Str, Timestamp as Ts};
+
+/// Contact records, one row per delivered copy of a contact (the latest copy wins at query time:
+/// `row_number() over (partition by contact_id order by last_update_timestamp desc)`).
+pub static CTR: Table = Table {
+    name: "ctr",
+    description: "Amazon Connect contact records, flattened; PII tokenized",
+    columns: &[
+        col("contact_id", Str, "ContactId"),
+        col("initial_contact_id", Str, "InitialContactId"),
+        col("previous_contact_id", Str, "PreviousContactId"),
+        col("next_contact_id", Str, "NextContactId"),
+        col("related_contact_id", Str, "RelatedContactId"),
+        col("instance_id", Str, "Connect instance id, from InstanceARN"),
+        col("instance_arn", Str, "InstanceARN"),
+        col("aws_account_id", Str, "AWSAccountId"),
+        col("channel", Str, "VOICE, CHAT, TASK, EMAIL"),
+        col(
+            "initiation_method",
+            Str,
+            "INBOUND, OUTBOUND, TRANSFER, CALLBACK, API, ...",
+        ),
+        col("initiation_timestamp", Ts, "InitiationTimestamp, UTC"),
+        col("connected_to_system_timestamp", Ts, "ConnectedToSystemTimestamp, UTC"),
+        col("transfer_completed_timestamp", Ts, "TransferCompletedTimestamp, UTC"),
+        col("disconnect_timestamp", Ts, "DisconnectTimestamp, UTC"),
+        col("scheduled_timestamp", Ts, "ScheduledTimestamp, UTC"),
+        col(
+            "last_update_timestamp",
+            Ts,
+            "LastUpdateTimestamp, UTC: the latest copy of a contact wins",
+        ),
+        col("queue_enqueue_timestamp", Ts, "Queue.EnqueueTimestamp, UTC"),
+        col("queue_dequeue_timestamp", Ts, "Queue.DequeueTimestamp, UTC"),
+        col("agent_connected_timestamp", Ts, "Agent.ConnectedToAgentTimestamp, UTC"),
+        col("acw_start_timestamp", Ts, "Agent.AfterContactWorkStartTimestamp, UTC"),
+        col("acw_end_timestamp", Ts, "Agent.AfterContactWorkEndTimestamp, UTC"),
+        col("queue_duration_s", BigInt, "Queue.Duration, seconds"),
+        col(
+            "agent_interaction_duration_s",
+            BigInt,
+            "Agent.AgentInteractionDuration, seconds",
+        ),
+        col(
+            "customer_hold_duration_s",
+            BigInt,
+            "Agent.CustomerHoldDuration, seconds",
+        ),
+        col("longest_hold_duration_s", BigInt, "Agent.LongestHoldDuration, seconds"),
+        col("number_of_holds", Int, "Agent.NumberOfHolds"),
+        col("acw_duration_s", BigInt, "Agent.AfterContactWorkDuration, seconds"),
+        col(
+            "handle_time_s",
+            BigInt,
+            "Derived: interaction + hold + after-contact work, seconds",
+        ),
+        col("agent_connection_attempts", Int, "AgentConnectionAttempts"),
+        col("agent_username", Str, "Agent.Username"),
+        col("agent_arn", Str, "Agent.ARN"),
+        col("routing_profile_name", Str, "Agent.RoutingProfile.Name"),
+        col("hierarchy_level1", Str, "Agent.HierarchyGroups.Level1.GroupName"),
+        col("hierarchy_level2", Str, "Agent.HierarchyGroups.Level2.GroupName"),
+        col("hierarchy_level3", Str, "Agent.HierarchyGroups.Level3.GroupName"),
+        col("hierarchy_level4", Str, "Agent.HierarchyGroups.Level4.GroupName"),
+        col("hierarchy_level5", Str, "Agent.HierarchyGroups.Level5.GroupName"),
+        col("queue_name", Str, "Queue.Name"),
+        col("queue_arn", Str, "Queue.ARN"),
+        col("disconnect_reason", Str, "DisconnectReason"),
+        col("customer_endpoint_type", Str, "CustomerEndpoint.Type"),
+        col("customer_endpoint_token", Str, "CustomerEndpoint.Address, HMAC token"),
+        col(
+            "customer_calling_code",
+            Str,
+            "CustomerEndpoint.Address, country calling code",
+        ),
+        col("system_endpoint_type", Str, "SystemEndpoint.Type"),
+        col("system_endpoint_token", Str, "SystemEndpoint.Address, HMAC token"),
+        col(
+            "system_calling_code",
+            Str,
+            "SystemEndpoint.Address, country calling code",
+        ),
+        col("transferred_to_endpoint_type", Str, "TransferredToEndpoint.Type"),
+        col(
+            "transferred_to_endpoint_token",
+            Str,
+            "TransferredToEndpoint.Address, HMAC token",
+        ),
+        col(
+            "transferred_to_calling_code",
+            Str,
+            "TransferredToEndpoint.Address, country calling code",
+        ),
+        col("recording_location", Str, "Recording.Location"),
+        col("recording_status", Str, "Recording.Status"),
+        col(
+            "contact_lens_enabled",
+            Boolean,
+            "ContactLens conversational analytics enabled",
+        ),
+        col(
+            "attributes",
+            Str,
+            "Attributes as a JSON object; PII-looking values tokenized",
+        ),
+        col(
+            "partition_time_source",
+            Str,
+            "initiation, or arrival when InitiationTimestamp was unusable",
+        ),
+    ],
+};
+
+/// Agent event stream records (LOGIN, LOGOUT, STATE_CHANGE and, when kept, HEART_BEAT).
+pub static AGENT_EVENTS: Table = Table {
+    name: "agent_events",
+    description: "Amazon Connect agent event stream records, flattened",
+    columns: &[
+        col("event_id", Str, "EventId"),
+        col("event_type", Str, "LOGIN, LOGOUT, STATE_CHANGE, HEART_BEAT"),
+        col("event_timestamp", Ts, "EventTimestamp, UTC"),
+        col("instance_id", Str, "Connect instance id, from InstanceARN"),
+        col("instance_arn", Str, "InstanceARN"),
+        col("aws_account_id", Str, "AWSAccountId"),
+        col("agent_arn", Str, "AgentARN"),
+        col("agent_username", Str, "CurrentAgentSnapshot.Configuration.Username"),
+        col(
+            "routing_profile_name",
+            Str,
+            "CurrentAgentSnapshot.Configuration.RoutingProfile.Name",
+        ),
+        col("hierarchy_level1", Str, "AgentHierarchyGroups.Level1.Name"),
+        col("hierarchy_level2", Str, "AgentHierarchyGroups.Level2.Name"),
+        col("hierarchy_level3", Str, "AgentHierarchyGroups.Level3.Name"),
+        col("hierarchy_level4", Str, "AgentHierarchyGroups.Level4.Name"),
+        col("hierarchy_level5", Str, "AgentHierarchyGroups.Level5.Name"),
+        col("agent_status", Str, "CurrentAgentSnapshot.AgentStatus.Name"),
+        col(
+            "agent_status_start_timestamp",
+            Ts,
+            "CurrentAgentSnapshot.AgentStatus.StartTimestamp, UTC",
+        ),
+        col("previous_agent_status", Str, "PreviousAgentSnapshot.AgentStatus.Name"),
+        col("contact_count", Int, "Number of contacts in the current snapshot"),
+        col("contact_ids", Str, "Contact ids in the current snapshot, JSON array"),
+        col(
+            "contact_states",
+            Str,
+            "Contact states in the current snapshot, JSON array",
+        ),
+        col("version", Str, "Version of the agent event format"),
+    ],
+};
+
+/// Every curated table. Later functions add theirs here.
+pub static TABLES: &[&Table] = &[&CTR, &AGENT_EVENTS];
+
+/// The table with this name.
+pub fn table(name: &str) -> Option<&'static Table> {
+    TABLES.iter().copied().find(|t| t.name == name)
+}
+
+/// Partition values of one hour: zero-padded strings, UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartitionValues {
+    pub year: String,
+    pub month: String,
+    pub day: String,
+    pub hour: String,
+}
+
+impl PartitionValues {
+    /// The partition an instant falls in (converted to UTC first).
+    pub fn for_instant(at: OffsetDateTime) -> Self {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        PartitionValues {
+            year: format!("{:04}", at.year()),
+            month: format!("{:02}", u8::from(at.month())),
+            day: format!("{:02}", at.day()),
+            hour: format!("{:02}", at.hour()),
+        }
+    }
+
+    /// The values in partition-key order, as Glue wants them.
+    pub fn to_vec(&self) -> Vec<String> {
+        vec![
+            self.year.clone(),
+            self.month.clone(),
+            self.day.clone(),
+            self.hour.clone(),
+        ]
+    }
+
+    /// `<table>/year=YYYY/month=MM/day=DD/hour=HH/`.
+    pub fn prefix(&self, table: &str) -> String {
+        format!(
+            "{table}/year={}/month={}/day={}/hour={}/",
+            self.year, self.month, self.day, self.hour
+        )
+    }
+}
+
+/// Why an object key is not a curated-table object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("key is not under a known table prefix")]
+    UnknownTable,
+    #[error("key does not follow <table>/year=YYYY/month=MM/day=DD/hour=HH/<file>")]
+    NotPartitioned,
+    #[error("partition value {key}={value} is not a valid date and hour")]
+    InvalidValue { key: &'static str, value: String },
+    #[error("key names a folder, not an object")]
+    Folder,
+}
+
+/// Maps a decoded object key `<table>/year=YYYY/month=MM/day=DD/hour=HH/<file>` to its table and
+/// partition. The values must form a real UTC date and hour (`month=13`, `day=31` in April fail).
+///
+/// # Errors
+/// [`KeyError`] says which part of the key is wrong.
+pub fn parse_object_key(key: &str) -> Result<(&'static Table, PartitionValues), KeyError> {
+    let mut parts = key.split('/');
+    let table_name = parts.next().unwrap_or_default();
+    let table = table(table_name).ok_or(KeyError::UnknownTable)?;
+    let mut values: [&str; 4] = [""; 4];
+    for (slot, column) in values.iter_mut().zip(PARTITION_KEYS.iter()) {
+        let part = parts.next().ok_or(KeyError::NotPartitioned)?;
+        let value = part
+            .strip_prefix(column.name)
+            .and_then(|rest| rest.strip_prefix('='))
+            .ok_or(KeyError::NotPartitioned)?;
+        *slot = value;
+    }
+    let file: Vec<&str> = parts.collect();
+    if file.is_empty() {
+        return Err(KeyError::NotPartitioned);
+    }
+    if file.iter().all(|p| p.is_empty()) {
+        return Err(KeyError::Folder);
+    }
+    let [year, month, day, hour] = values;
+    let invalid = |key: &'static str, value: &str| KeyError::InvalidValue {
+        key,
+        value: value.to_owned(),
+    };
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(year, 4) {
+        return Err(invalid("year", year));
+    }
+    if !digits(month, 2) {
+        return Err(invalid("month", month));
+    }
+    if !digits(day, 2) {
+        return Err(invalid("day", day));
+    }
+    if !digits(hour, 2) {
+        return Err(invalid("hour", hour));
+    }
+    let y: i32 = year.parse().map_err(|_| invalid("year", year))?;
+    let m: u8 = month.parse().map_err(|_| invalid("month", month))?;
+    let d: u8 = day.parse().map_err(|_| invalid("day", day))?;
+    let h: u8 = hour.parse().map_err(|_| invalid("hour", hour))?;
+    let month_enum = time::Month::try_from(m).map_err(|_| invalid("month", month))?;
+    time::Date::from_calendar_date(y, month_enum, d).map_err(|_| invalid("day", day))?;
+    if h > 23 {
+        return Err(invalid("hour", hour));
+    }
+    Ok((
+        table,
+        PartitionValues {
+            year: year.to_owned(),
+            month: month.to_owned(),
+            day: day.to_owned(),
+            hour: hour.to_owned(),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn table_names_are_unique_and_columns_do_not_clash_with_partition_keys() {
+        let mut names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), TABLES.len());
+        for t in TABLES {
+            let mut cols: Vec<&str> = t.columns.iter().map(|c| c.name).collect();
+            cols.sort_unstable();
+            let n = cols.len();
+            cols.dedup();
+            assert_eq!(cols.len(), n, "duplicate column in {}", t.name);
+            for key in PARTITION_KEYS {
+                assert!(
+                    t.column(key.name).is_none(),
+                    "{} shadows partition key {}",
+                    t.name,
+                    key.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn partition_values_are_utc_and_zero_padded() {
+        let p = PartitionValues::for_instant(datetime!(2026-01-02 03:04:05 -05:00));
+        assert_eq!(p.prefix("ctr"), "ctr/year=2026/month=01/day=02/hour=08/");
+        let p = PartitionValues::for_instant(datetime!(2025-12-31 23:59:59.999 UTC));
+        assert_eq!(p.to_vec(), ["2025", "12", "31", "23"]);
+        let p = PartitionValues::for_instant(datetime!(2026-01-01 00:00:00 UTC));
+        assert_eq!(p.to_vec(), ["2026", "01", "01", "00"]);
+    }
+
+    #[test]
+    fn object_keys_map_to_table_and_partition() {
+        let (t, p) = parse_object_key("ctr/year=2026/month=11/day=26/hour=07/part-1.parquet").unwrap();
+        assert_eq!(t.name, "ctr");
+        assert_eq!(p.to_vec(), ["2026", "11", "26", "07"]);
+        let (t, _) = parse_object_key("agent_events/year=2024/month=02/day=29/hour=23/x/y.json").unwrap();
+        assert_eq!(t.name, "agent_events");
+    }
+
+    #[test]
+    fn object_keys_with_impossible_dates_are_invalid() {
+        for (key, bad) in [
+            ("ctr/year=2026/month=13/day=01/hour=00/f", "month"),
+            ("ctr/year=2026/month=04/day=31/hour=00/f", "day"),
+            ("ctr/year=2025/month=02/day=29/hour=00/f", "day"),
+            ("ctr/year=2026/month=01/day=01/hour=24/f", "hour"),
+            ("ctr/year=26/month=01/day=01/hour=00/f", "year"),
+            ("ctr/year=2026/month=1/day=01/hour=00/f", "month"),
+        ] {
+            match parse_object_key(key) {
+                Err(KeyError::InvalidValue { key: k, .. }) => assert_eq!(k, bad, "{key}"),
+                other => panic!("{key}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn object_keys_outside_the_layout_are_rejected() {
+        assert_eq!(
+            parse_object_key("errors/processing-failed/x").unwrap_err(),
+            KeyError::UnknownTable
+        );
+        assert_eq!(
+            parse_object_key("ctr/2026/11/26/x").unwrap_err(),
+            KeyError::NotPartitioned
+        );
+        assert_eq!(
+            parse_object_key("ctr/year=2026/month=11/day=26/hour=07").unwrap_err(),
+            KeyError::NotPartitioned
+        );
+        assert_eq!(
+            parse_object_key("ctr/year=2026/month=11/day=26/hour=07/").unwrap_err(),
+            KeyError::Folder
+        );
+        assert_eq!(parse_object_key("").unwrap_err(), KeyError::UnknownTable);
+    }
+}

@@ -1,0 +1,277 @@
+//! Logs and metrics.
+//!
+//! Logs: `tracing` with JSON output by default, honouring the Lambda advanced logging controls
+//! `AWS_LAMBDA_LOG_LEVEL` (TRACE..FATAL) and `AWS_LAMBDA_LOG_FORMAT` (JSON or Text), with
+//! `RUST_LOG` as a fallback for local runs. Logs go to stderr; stdout carries only metric lines.
+//!
+//! Metrics: CloudWatch Embedded Metric Format lines on stdout. Lambda ships them to CloudWatch
+//! Logs, which turns them into metrics: no `PutMetricData` call on the hot path. The writer is
+//! hand-written (about a hundred lines, no dependency): the functions emit one line per invocation
+//! with exactly the dimensions they choose, which the `metrics` facade crates make harder to control.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::{Map, Value, json};
+use tracing_subscriber::EnvFilter;
+
+/// Maps `AWS_LAMBDA_LOG_LEVEL` to a tracing filter directive (`FATAL` has no tracing level).
+fn lambda_level(level: &str) -> Option<&'static str> {
+    match level.trim().to_ascii_uppercase().as_str() {
+        "TRACE" => Some("trace"),
+        "DEBUG" => Some("debug"),
+        "INFO" => Some("info"),
+        "WARN" | "WARNING" => Some("warn"),
+        "ERROR" | "FATAL" => Some("error"),
+        _ => None,
+    }
+}
+
+/// The log settings a function starts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    pub filter: String,
+    pub json: bool,
+}
+
+impl LogSettings {
+    /// Reads `AWS_LAMBDA_LOG_LEVEL`, `AWS_LAMBDA_LOG_FORMAT` and `RUST_LOG`.
+    pub fn from_env(env: &impl crate::config::Env) -> Self {
+        let filter = env
+            .var("AWS_LAMBDA_LOG_LEVEL")
+            .and_then(|l| lambda_level(&l).map(str::to_owned))
+            .or_else(|| env.var("RUST_LOG").filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "info".to_owned());
+        let json = !env
+            .var("AWS_LAMBDA_LOG_FORMAT")
+            .is_some_and(|f| f.trim().eq_ignore_ascii_case("text"));
+        LogSettings { filter, json }
+    }
+}
+
+/// Installs the global tracing subscriber. Safe to call more than once (later calls do nothing).
+pub fn init_tracing() {
+    let settings = LogSettings::from_env(&crate::config::ProcessEnv);
+    let filter = EnvFilter::try_new(&settings.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = if settings.json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .without_time()
+            .try_init()
+    } else {
+        builder.with_ansi(false).without_time().try_init()
+    };
+}
+
+/// The unit of a metric value, as CloudWatch names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    Bytes,
+    Milliseconds,
+    None,
+}
+
+impl Unit {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "Count",
+            Unit::Bytes => "Bytes",
+            Unit::Milliseconds => "Milliseconds",
+            Unit::None => "None",
+        }
+    }
+}
+
+/// CloudWatch accepts at most 100 metrics per EMF directive.
+const MAX_METRICS_PER_LINE: usize = 100;
+
+/// One set of EMF metrics sharing a namespace and dimensions. Values added twice under the same
+/// name are summed. Never give it a contact id as a dimension: each value is a billed metric.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    namespace: String,
+    dimensions: Vec<(String, String)>,
+    values: BTreeMap<String, (Unit, f64)>,
+    properties: Map<String, Value>,
+}
+
+impl Metrics {
+    pub fn new(namespace: impl Into<String>) -> Self {
+        Metrics {
+            namespace: namespace.into(),
+            dimensions: Vec::new(),
+            values: BTreeMap::new(),
+            properties: Map::new(),
+        }
+    }
+
+    /// Adds a dimension. Keep values low-cardinality.
+    #[must_use]
+    pub fn with_dimension(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.dimensions.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn add(&mut self, name: impl Into<String>, unit: Unit, value: f64) {
+        let entry = self.values.entry(name.into()).or_insert((unit, 0.0));
+        entry.1 += value;
+    }
+
+    pub fn count(&mut self, name: impl Into<String>, n: u64) {
+        // Counts in one invocation are far below 2^53, where f64 stays exact.
+        self.add(name, Unit::Count, n as f64);
+    }
+
+    /// A searchable, non-metric field on the log line (e.g. a request id).
+    pub fn property(&mut self, name: impl Into<String>, value: impl Into<Value>) {
+        self.properties.insert(name.into(), value.into());
+    }
+
+    pub fn value(&self, name: &str) -> Option<f64> {
+        self.values.get(name).map(|(_, v)| *v)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The EMF lines for these metrics (one per 100 metrics), stamped with `timestamp_ms`.
+    pub fn to_lines(&self, timestamp_ms: i64) -> Vec<String> {
+        let dims: Vec<&str> = self.dimensions.iter().map(|(k, _)| k.as_str()).collect();
+        let entries: Vec<(&String, &(Unit, f64))> = self.values.iter().collect();
+        entries
+            .chunks(MAX_METRICS_PER_LINE)
+            .map(|chunk| {
+                let mut line = self.properties.clone();
+                for (k, v) in &self.dimensions {
+                    line.insert(k.clone(), Value::String(v.clone()));
+                }
+                let mut defs = Vec::with_capacity(chunk.len());
+                for (name, (unit, value)) in chunk {
+                    defs.push(json!({"Name": name, "Unit": unit.as_str()}));
+                    line.insert((*name).clone(), json!(value));
+                }
+                let dimension_sets = if dims.is_empty() { json!([[]]) } else { json!([dims]) };
+                line.insert(
+                    "_aws".to_owned(),
+                    json!({
+                        "Timestamp": timestamp_ms,
+                        "CloudWatchMetrics": [{
+                            "Namespace": self.namespace,
+                            "Dimensions": dimension_sets,
+                            "Metrics": defs,
+                        }]
+                    }),
+                );
+                Value::Object(line).to_string()
+            })
+            .collect()
+    }
+
+    /// Writes the lines to `out`, each with one `write_all` so concurrent lines never interleave.
+    ///
+    /// # Errors
+    /// The writer's I/O error.
+    pub fn write_to(&self, out: &mut impl Write, timestamp_ms: i64) -> std::io::Result<()> {
+        for mut line in self.to_lines(timestamp_ms) {
+            line.push('\n');
+            out.write_all(line.as_bytes())?;
+        }
+        out.flush()
+    }
+
+    /// Emits to stdout, where Lambda picks EMF lines up. A failed write is logged, never fatal.
+    pub fn emit(&self) {
+        if self.is_empty() {
+            return;
+        }
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let ts = i64::try_from(now_ms).unwrap_or(0);
+        if let Err(error) = self.write_to(&mut std::io::stdout().lock(), ts) {
+            tracing::warn!(%error, "could not write metrics to stdout");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_log_controls_map_to_tracing() {
+        let s = LogSettings::from_env(&[("AWS_LAMBDA_LOG_LEVEL", "DEBUG"), ("AWS_LAMBDA_LOG_FORMAT", "Text")]);
+        assert_eq!(
+            s,
+            LogSettings {
+                filter: "debug".into(),
+                json: false
+            }
+        );
+        let s = LogSettings::from_env(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]);
+        assert_eq!(
+            s,
+            LogSettings {
+                filter: "error".into(),
+                json: true
+            }
+        );
+        let s = LogSettings::from_env(&[("RUST_LOG", "warn")]);
+        assert_eq!(s.filter, "warn");
+        let s = LogSettings::from_env(&[("AWS_LAMBDA_LOG_LEVEL", "LOUD"), ("RUST_LOG", "trace")]);
+        assert_eq!(s.filter, "trace");
+    }
+
+    #[test]
+    fn emf_line_declares_every_metric_and_its_dimensions() {
+        let mut m = Metrics::new("ConnectLake").with_dimension("FunctionName", "firehose-transform");
+        m.count("RecordsIn", 3);
+        m.count("RecordsIn", 2);
+        m.add("BytesIn", Unit::Bytes, 1024.0);
+        m.property("InvocationId", "abc");
+        let lines = m.to_lines(1_700_000_000_000);
+        assert_eq!(lines.len(), 1);
+        let v: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(v["RecordsIn"], 5.0);
+        assert_eq!(v["BytesIn"], 1024.0);
+        assert_eq!(v["FunctionName"], "firehose-transform");
+        assert_eq!(v["InvocationId"], "abc");
+        let directive = &v["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000i64);
+        assert_eq!(directive["Namespace"], "ConnectLake");
+        assert_eq!(directive["Dimensions"], json!([["FunctionName"]]));
+        let names: Vec<&str> = directive["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["BytesIn", "RecordsIn"]);
+        assert_eq!(directive["Metrics"][0]["Unit"], "Bytes");
+    }
+
+    #[test]
+    fn more_than_100_metrics_split_into_several_lines() {
+        let mut m = Metrics::new("ns");
+        for i in 0..150 {
+            m.count(format!("m{i:03}"), 1);
+        }
+        let lines = m.to_lines(0);
+        assert_eq!(lines.len(), 2);
+        let mut out = Vec::new();
+        m.write_to(&mut out, 0).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            assert!(v["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().len() <= 100);
+        }
+    }
+}

@@ -1,0 +1,503 @@
+//! Synthetic contact-center traffic, deterministic for a seed.
+//!
+//! Shaped like real Amazon Connect output: voice, chat and task contacts with realistic queues,
+//! agents and hierarchies, holds, transfers, abandonment, recordings, ten attributes (some of
+//! them PII, which the lake must tokenize), updated copies of some contacts (sometimes arriving
+//! out of order, as the stream allows), and agent events. Shared by the demo, the end-to-end tests
+//! and the benchmarks.
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use time::{Date, Duration, OffsetDateTime, Time};
+
+pub const ACCOUNT: &str = "012345678901";
+pub const REGION: &str = "us-east-1";
+pub const INSTANCE_ID: &str = "4d5e6f70-1111-2222-3333-444455556666";
+
+pub fn instance_arn() -> String {
+    format!("arn:aws:connect:{REGION}:{ACCOUNT}:instance/{INSTANCE_ID}")
+}
+
+const VOICE_QUEUES: [&str; 5] = ["BasicQueue", "Billing", "TechSupport", "Sales", "Retentions"];
+const REGIONS: [(&str, [&str; 2]); 3] = [
+    ("AMER", ["Seattle", "Austin"]),
+    ("EMEA", ["Dublin", "Berlin"]),
+    ("APAC", ["Sydney", "Singapore"]),
+];
+const INTENTS: [&str; 6] = ["billing", "outage", "upgrade", "cancel", "password", "delivery"];
+const DISCONNECT_AGENT: [&str; 3] = ["AGENT_DISCONNECT", "CUSTOMER_DISCONNECT", "CUSTOMER_DISCONNECT"];
+const AREA_CODES: [&str; 8] = ["206", "212", "312", "415", "512", "617", "303", "404"];
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct TrafficOptions {
+    pub contacts: usize,
+    pub seed: u64,
+    pub day: Date,
+    /// Share of contacts that are streamed twice (an update), 0..=1.
+    pub update_share: f64,
+    /// Agent events per contact, on average.
+    pub agent_events_per_contact: f64,
+}
+
+impl TrafficOptions {
+    pub fn new(contacts: usize, seed: u64) -> Self {
+        TrafficOptions {
+            contacts,
+            seed,
+            day: Date::from_calendar_date(2026, time::Month::March, 8).unwrap_or(Date::MIN),
+            update_share: 0.1,
+            agent_events_per_contact: 0.5,
+        }
+    }
+}
+
+/// One generated contact record as it appears on the stream.
+#[derive(Debug, Clone)]
+pub struct StreamedContact {
+    pub contact_id: String,
+    /// Whether this copy is the latest of its contact (the one the lake must keep).
+    pub latest: bool,
+    pub json: Vec<u8>,
+}
+
+/// A day of traffic.
+#[derive(Debug, Clone, Default)]
+pub struct Traffic {
+    /// Contact records in stream order, updated copies included.
+    pub ctrs: Vec<StreamedContact>,
+    pub agent_events: Vec<Vec<u8>>,
+}
+
+impl Traffic {
+    pub fn unique_contacts(&self) -> usize {
+        self.ctrs.iter().filter(|c| c.latest).count()
+    }
+}
+
+struct Agent {
+    id: String,
+    username: String,
+    routing_profile: &'static str,
+    hierarchy: [String; 5],
+}
+
+/// A seeded generator.
+pub struct Generator {
+    rng: SmallRng,
+    agents: Vec<Agent>,
+}
+
+fn uuid(rng: &mut SmallRng) -> String {
+    let a: u128 = rng.random();
+    let h = format!("{a:032x}");
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+fn ts(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn ts_millis(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+impl Generator {
+    pub fn new(seed: u64) -> Self {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let agents = (0..40)
+            .map(|i| {
+                let (region, sites) = REGIONS[i % REGIONS.len()];
+                let site = sites[(i / 3) % 2];
+                Agent {
+                    id: uuid(&mut rng),
+                    username: format!("agent{:03}", i + 1),
+                    routing_profile: if i % 4 == 0 { "Chat Agents" } else { "Voice Agents" },
+                    hierarchy: [
+                        region.to_owned(),
+                        site.to_owned(),
+                        format!("Team {}", (i % 5) + 1),
+                        if i % 3 == 0 {
+                            "Tier 2".to_owned()
+                        } else {
+                            "Tier 1".to_owned()
+                        },
+                        format!("Squad {}", (i % 7) + 1),
+                    ],
+                }
+            })
+            .collect();
+        Generator { rng, agents }
+    }
+
+    fn arn(kind: &str, id: &str) -> String {
+        format!("{}/{kind}/{id}", instance_arn())
+    }
+
+    /// A customer phone number: mostly NANP, some international.
+    pub fn phone(&mut self) -> String {
+        match self.rng.random_range(0..10) {
+            0 => format!("+44 20 7946 {:04}", self.rng.random_range(0..10_000)),
+            1 => format!("+353 1 555 {:04}", self.rng.random_range(0..10_000)),
+            2 => format!("+61 2 5550 {:04}", self.rng.random_range(0..10_000)),
+            _ => {
+                let area = AREA_CODES[self.rng.random_range(0..AREA_CODES.len())];
+                format!("+1{area}555{:04}", self.rng.random_range(100..200))
+            }
+        }
+        .replace(' ', "")
+    }
+
+    fn start_time(&mut self, day: Date) -> OffsetDateTime {
+        // Business hours are busier: two thirds of contacts between 08:00 and 18:00 UTC.
+        let hour = if self.rng.random_bool(0.66) {
+            self.rng.random_range(8..18)
+        } else {
+            self.rng.random_range(0..24)
+        };
+        let second = self.rng.random_range(0..3600);
+        OffsetDateTime::new_utc(day, Time::MIDNIGHT) + Duration::hours(hour) + Duration::seconds(second)
+    }
+
+    fn attributes(&mut self, contact_index: usize) -> Value {
+        let intent = INTENTS[self.rng.random_range(0..INTENTS.len())];
+        let email = format!("customer{contact_index}@example.com");
+        let callback = self.phone();
+        let tier = ["gold", "silver", "bronze"][self.rng.random_range(0..3)];
+        let hint = ["calm", "frustrated", "neutral"][self.rng.random_range(0..3)];
+        let language = if self.rng.random_bool(0.8) { "en-US" } else { "es-US" };
+        let authenticated = if self.rng.random_bool(0.7) { "true" } else { "false" };
+        let case_number = format!("CS-{:06}", self.rng.random_range(0..1_000_000));
+        json!({
+            "greetingPlayed": "true",
+            "language": language,
+            "intent": intent,
+            "accountTier": tier,
+            "customerEmail": email,
+            "callbackNumber": callback,
+            "ivrPath": format!("main>{intent}>confirm"),
+            "authenticated": authenticated,
+            "caseNumber": case_number,
+            "sentimentHint": hint,
+        })
+    }
+
+    /// One complete contact record (the final copy) and its disconnect time.
+    pub fn contact(&mut self, index: usize, day: Date) -> (String, Value, OffsetDateTime) {
+        let contact_id = uuid(&mut self.rng);
+        let start = self.start_time(day);
+        let channel = match self.rng.random_range(0..100) {
+            0..65 => "VOICE",
+            65..90 => "CHAT",
+            _ => "TASK",
+        };
+        let method = match (channel, self.rng.random_range(0..100)) {
+            ("VOICE", 0..80) => "INBOUND",
+            ("VOICE", 80..90) => "OUTBOUND",
+            ("VOICE", 90..95) => "TRANSFER",
+            ("VOICE", _) => "CALLBACK",
+            _ => "API",
+        };
+        let queue_name = match channel {
+            "VOICE" => VOICE_QUEUES[self.rng.random_range(0..VOICE_QUEUES.len())],
+            "CHAT" => "ChatSupport",
+            _ => "TaskQueue",
+        };
+        let abandoned = channel != "TASK" && self.rng.random_bool(0.08);
+        let queue_wait = self.rng.random_range(5..240);
+        let connected = start + Duration::seconds(self.rng.random_range(1..20));
+        let enqueue = connected + Duration::seconds(self.rng.random_range(2..30));
+        let dequeue = enqueue + Duration::seconds(queue_wait);
+        let mut record = json!({
+            "AWSAccountId": ACCOUNT,
+            "AWSContactTraceRecordFormatVersion": "2017-03-10",
+            "AgentConnectionAttempts": if abandoned { 0 } else { 1 },
+            "Attributes": self.attributes(index),
+            "Channel": channel,
+            "ConnectedToSystemTimestamp": ts(connected),
+            "ContactId": contact_id,
+            "InitialContactId": null,
+            "InitiationMethod": method,
+            "InitiationTimestamp": ts(start),
+            "InstanceARN": instance_arn(),
+            "MediaStreams": [{"Type": if channel == "VOICE" { "AUDIO" } else { channel }}],
+            "NextContactId": null,
+            "PreviousContactId": null,
+            "Queue": {
+                "ARN": Self::arn("queue", queue_name),
+                "DequeueTimestamp": ts(dequeue),
+                "Duration": queue_wait,
+                "EnqueueTimestamp": ts(enqueue),
+                "Name": queue_name,
+            },
+            "Recording": null,
+            "Recordings": null,
+            "CustomerEndpoint": null,
+            "SystemEndpoint": null,
+            "TransferCompletedTimestamp": null,
+            "TransferredToEndpoint": null,
+            "Agent": null,
+        });
+        if channel == "VOICE" {
+            let number = self.phone();
+            record["CustomerEndpoint"] = json!({"Address": number, "Type": "TELEPHONE_NUMBER"});
+            record["SystemEndpoint"] = json!({"Address": "+18005550100", "Type": "TELEPHONE_NUMBER"});
+        }
+        if method == "TRANSFER" {
+            let initial = uuid(&mut self.rng);
+            record["InitialContactId"] = json!(initial);
+            record["PreviousContactId"] = json!(initial);
+        }
+        if channel == "TASK" {
+            record["RelatedContactId"] = json!(uuid(&mut self.rng));
+            record["Queue"]["Duration"] = json!(queue_wait * 4);
+        }
+        let disconnect;
+        if abandoned {
+            disconnect = dequeue;
+            record["DisconnectReason"] = json!("CUSTOMER_DISCONNECT");
+            record["Queue"]["DequeueTimestamp"] = json!(ts(dequeue));
+        } else {
+            let agent_index = self.rng.random_range(0..self.agents.len());
+            let interaction = self.rng.random_range(45..900);
+            let holds = if self.rng.random_bool(0.3) {
+                self.rng.random_range(1..4)
+            } else {
+                0
+            };
+            let hold_total = if holds > 0 { self.rng.random_range(10..180) } else { 0 };
+            let longest = if holds > 0 { hold_total / holds + 5 } else { 0 };
+            let acw = self.rng.random_range(10..120);
+            let agent_connected = dequeue + Duration::seconds(2);
+            let acw_start = agent_connected + Duration::seconds(interaction + hold_total);
+            let acw_end = acw_start + Duration::seconds(acw);
+            disconnect = acw_start;
+            let agent = &self.agents[agent_index];
+            let groups: Vec<(String, Value)> = agent
+                .hierarchy
+                .iter()
+                .enumerate()
+                .map(|(level, name)| {
+                    (
+                        format!("Level{}", level + 1),
+                        json!({"ARN": Self::arn("agent-group", &format!("{}-{}", level + 1, name.replace(' ', "-"))), "GroupName": name}),
+                    )
+                })
+                .collect();
+            record["Agent"] = json!({
+                "ARN": Self::arn("agent", &agent.id),
+                "AfterContactWorkDuration": acw,
+                "AfterContactWorkEndTimestamp": ts(acw_end),
+                "AfterContactWorkStartTimestamp": ts(acw_start),
+                "AgentInteractionDuration": interaction,
+                "ConnectedToAgentTimestamp": ts(agent_connected),
+                "CustomerHoldDuration": hold_total,
+                "HierarchyGroups": Value::Object(groups.into_iter().collect()),
+                "LongestHoldDuration": longest,
+                "NumberOfHolds": holds,
+                "RoutingProfile": {"ARN": Self::arn("routing-profile", agent.routing_profile), "Name": agent.routing_profile},
+                "Username": agent.username,
+            });
+            record["DisconnectReason"] = json!(DISCONNECT_AGENT[self.rng.random_range(0..DISCONNECT_AGENT.len())]);
+            if channel == "VOICE" {
+                let day_path = format!("{:04}/{:02}/{:02}", start.year(), u8::from(start.month()), start.day());
+                let location = format!(
+                    "connect-recordings/connect/demo/CallRecordings/{day_path}/{contact_id}_{:04}{:02}{:02}T{:02}:{:02}_UTC.wav",
+                    start.year(),
+                    u8::from(start.month()),
+                    start.day(),
+                    start.hour(),
+                    start.minute()
+                );
+                record["Recording"] =
+                    json!({"DeletionReason": null, "Location": location, "Status": "AVAILABLE", "Type": "AUDIO"});
+                record["Recordings"] = json!([{"Location": location, "MediaStreamType": "AUDIO", "Status": "AVAILABLE", "StorageType": "S3"}]);
+            }
+            if channel != "TASK" && self.rng.random_bool(0.5) {
+                record["ContactLens"] =
+                    json!({"ConversationalAnalytics": {"Configuration": {"Enabled": true, "LanguageLocale": "en-US"}}});
+            }
+            if self.rng.random_bool(0.05) {
+                record["NextContactId"] = json!(uuid(&mut self.rng));
+                record["TransferCompletedTimestamp"] = json!(ts(acw_start - Duration::seconds(5)));
+                record["TransferredToEndpoint"] = json!({"Address": "+18005550111", "Type": "TELEPHONE_NUMBER"});
+            }
+        }
+        record["DisconnectTimestamp"] = json!(ts(disconnect));
+        let last_update = disconnect + Duration::seconds(self.rng.random_range(60..180));
+        record["LastUpdateTimestamp"] = json!(ts(last_update));
+        (contact_id, record, disconnect)
+    }
+
+    /// An earlier copy of a contact: sent before after-contact work and the recording were final.
+    fn earlier_copy(&mut self, record: &Value, disconnect: OffsetDateTime) -> Value {
+        let mut early = record.clone();
+        early["LastUpdateTimestamp"] = json!(ts(disconnect + Duration::seconds(self.rng.random_range(1..30))));
+        if let Some(agent) = early.get_mut("Agent").filter(|a| a.is_object()) {
+            agent["AfterContactWorkEndTimestamp"] = Value::Null;
+            agent["AfterContactWorkDuration"] = Value::Null;
+        }
+        if early["Recording"].is_object() {
+            early["Recording"]["Status"] = json!("PENDING");
+        }
+        early
+    }
+
+    fn agent_event(&mut self, at: OffsetDateTime, kind: &str) -> Vec<u8> {
+        let i = self.rng.random_range(0..self.agents.len());
+        let status = match kind {
+            "LOGIN" | "HEART_BEAT" => "Available",
+            "LOGOUT" => "Offline",
+            _ => ["Available", "Lunch", "Training", "Break"][self.rng.random_range(0..4)],
+        };
+        let previous = ["Offline", "Available", "Break"][self.rng.random_range(0..3)];
+        let agent = &self.agents[i];
+        let groups: serde_json::Map<String, Value> = agent
+            .hierarchy
+            .iter()
+            .enumerate()
+            .map(|(l, n)| {
+                (
+                    format!("Level{}", l + 1),
+                    json!({"ARN": Self::arn("agent-group", &l.to_string()), "Name": n}),
+                )
+            })
+            .collect();
+        let contacts = if kind == "STATE_CHANGE" && self.rng.random_bool(0.3) {
+            json!([{"Channel": "VOICE", "ContactId": uuid(&mut self.rng), "InitiationMethod": "INBOUND", "State": "CONNECTED", "StateStartTimestamp": ts_millis(at)}])
+        } else {
+            json!([])
+        };
+        let event = json!({
+            "AWSAccountId": ACCOUNT,
+            "AgentARN": Self::arn("agent", &agent.id),
+            "CurrentAgentSnapshot": {
+                "AgentStatus": {"ARN": Self::arn("agent-state", status), "Name": status, "StartTimestamp": ts_millis(at)},
+                "Configuration": {
+                    "AgentHierarchyGroups": Value::Object(groups),
+                    "FirstName": "Sam",
+                    "LastName": format!("Agent{}", i + 1),
+                    "RoutingProfile": {"ARN": Self::arn("routing-profile", agent.routing_profile), "Name": agent.routing_profile},
+                    "Username": agent.username,
+                },
+                "Contacts": contacts,
+            },
+            "EventId": uuid(&mut self.rng),
+            "EventTimestamp": ts_millis(at),
+            "EventType": kind,
+            "InstanceARN": instance_arn(),
+            "PreviousAgentSnapshot": {"AgentStatus": {"Name": previous}},
+            "Version": "2019-05-25",
+        });
+        serde_json::to_vec(&event).unwrap_or_default()
+    }
+
+    /// A whole day of traffic.
+    pub fn traffic(&mut self, options: &TrafficOptions) -> Traffic {
+        let mut traffic = Traffic::default();
+        for index in 0..options.contacts {
+            let (contact_id, record, disconnect) = self.contact(index, options.day);
+            let final_copy = serde_json::to_vec(&record).unwrap_or_default();
+            if self.rng.random_bool(options.update_share.clamp(0.0, 1.0)) {
+                let early = serde_json::to_vec(&self.earlier_copy(&record, disconnect)).unwrap_or_default();
+                let early = StreamedContact {
+                    contact_id: contact_id.clone(),
+                    latest: false,
+                    json: early,
+                };
+                let last = StreamedContact {
+                    contact_id,
+                    latest: true,
+                    json: final_copy,
+                };
+                // Streams are at-least-once and unordered: sometimes the update arrives first.
+                if self.rng.random_bool(0.3) {
+                    traffic.ctrs.extend([last, early]);
+                } else {
+                    traffic.ctrs.extend([early, last]);
+                }
+            } else {
+                traffic.ctrs.push(StreamedContact {
+                    contact_id,
+                    latest: true,
+                    json: final_copy,
+                });
+            }
+        }
+        let events = (options.contacts as f64 * options.agent_events_per_contact).round() as usize;
+        for _ in 0..events {
+            let at = self.start_time(options.day) + Duration::milliseconds(self.rng.random_range(0..1000));
+            let kind = match self.rng.random_range(0..10) {
+                0 => "LOGIN",
+                1 => "LOGOUT",
+                2..5 => "HEART_BEAT",
+                _ => "STATE_CHANGE",
+            };
+            traffic.agent_events.push(self.agent_event(at, kind));
+        }
+        traffic
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traffic_is_deterministic_for_a_seed() {
+        let a = Generator::new(7).traffic(&TrafficOptions::new(50, 7));
+        let b = Generator::new(7).traffic(&TrafficOptions::new(50, 7));
+        let c = Generator::new(8).traffic(&TrafficOptions::new(50, 8));
+        assert_eq!(
+            a.ctrs.iter().map(|c| c.json.clone()).collect::<Vec<_>>(),
+            b.ctrs.iter().map(|c| c.json.clone()).collect::<Vec<_>>()
+        );
+        assert_ne!(a.ctrs[0].json, c.ctrs[0].json);
+        assert_eq!(a.unique_contacts(), 50);
+        assert!(a.ctrs.len() > 50, "some contacts are streamed twice");
+        assert_eq!(a.agent_events.len(), 25);
+    }
+
+    #[test]
+    fn generated_contacts_parse_and_cover_every_channel() {
+        let t = Generator::new(1).traffic(&TrafficOptions::new(300, 1));
+        let mut channels = std::collections::BTreeSet::new();
+        let mut abandoned = 0;
+        for c in &t.ctrs {
+            let v: Value = serde_json::from_slice(&c.json).unwrap();
+            channels.insert(v["Channel"].as_str().unwrap().to_owned());
+            if v["Agent"].is_null() && v["Channel"] != "TASK" {
+                abandoned += 1;
+            }
+            let parsed: connect_lake::ctr::ContactRecord<'_> = serde_json::from_slice(&c.json).unwrap();
+            assert_eq!(parsed.contact_id.as_deref(), Some(c.contact_id.as_str()));
+        }
+        assert_eq!(channels.into_iter().collect::<Vec<_>>(), ["CHAT", "TASK", "VOICE"]);
+        assert!(abandoned > 0);
+    }
+}
