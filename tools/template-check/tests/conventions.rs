@@ -1,0 +1,383 @@
+//! template.yaml follows the project's conventions (../shared/STYLE.md, issue 6): every function is
+//! built by cargo-lambda from its own binary on provided.al2023/arm64, logs to its own log group
+//! with a retention, runs under its own narrow role, and Firehose lays the lake out the way the
+//! shared schema parses it.
+
+use std::collections::BTreeSet;
+
+use connect_lake::schema::PartitionValues;
+use template_check::{
+    PolicyKind, Template, Value, at, binary_name_for, getatt_target, intrinsic, plain_str, policy_statements,
+    ref_target, repo_root, string_or_list,
+};
+
+/// The five functions of ../shared/DESIGN.md.
+const FUNCTIONS: [&str; 5] = [
+    "firehose-transform",
+    "s3-cataloger",
+    "contact-flow-logger",
+    "sentiment-enricher",
+    "fraud-router",
+];
+
+/// The environment variables the project names (DESIGN.md, and each function's issue).
+const KNOWN_ENV: [&str; 16] = [
+    "LAKE_BUCKET",
+    "GLUE_DATABASE",
+    "LAKE_FORMAT",
+    "PII_TOKEN_KEY",
+    "DENY_LIST_URI",
+    "FRAUD_POLICY_URI",
+    "METRICS_NAMESPACE",
+    "DENY_LIST_TTL_SECONDS",
+    "DENY_LIST_BUDGET_MS",
+    "RECORDINGS_PREFIX",
+    "TRANSCRIPTS_PREFIX",
+    "TRANSCRIBE_LANGUAGE",
+    "TRANSCRIBE_ROLE_ARN",
+    "SENTIMENT_PROVIDER",
+    "STORE_TRANSCRIPT_TEXT",
+    "AGENT_HEARTBEATS",
+];
+
+/// Actions that support no resource-level permissions, so `Resource: "*"` is the only option.
+const NO_RESOURCE_LEVEL: [&str; 4] = [
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "comprehend:BatchDetectSentiment",
+    "comprehend:DetectPiiEntities",
+];
+
+fn template() -> Template {
+    Template::load().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn functions(t: &Template) -> Vec<(&str, &Value)> {
+    t.resources_of_type("AWS::Serverless::Function")
+}
+
+#[test]
+fn globals_run_every_function_on_provided_al2023_arm64_with_tracing() {
+    let t = template();
+    let globals = at(t.section("Globals").expect("template has Globals"), &["Function"]).expect("Globals.Function");
+    assert_eq!(globals.get("Runtime").and_then(plain_str), Some("provided.al2023"));
+    assert_eq!(globals.get("Handler").and_then(plain_str), Some("bootstrap"));
+    assert_eq!(globals.get("Tracing").and_then(plain_str), Some("Active"));
+    let arch = globals
+        .get("Architectures")
+        .and_then(string_or_list)
+        .expect("Globals.Function.Architectures");
+    assert_eq!(arch, ["arm64"]);
+    for (id, f) in functions(&t) {
+        for key in ["Runtime", "Architectures", "Handler"] {
+            assert!(
+                at(f, &["Properties", key]).is_none(),
+                "{id} overrides Globals.Function.{key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_function_is_built_by_cargo_lambda_from_its_own_binary() {
+    let t = template();
+    let mut binaries = BTreeSet::new();
+    for (id, f) in functions(&t) {
+        assert_eq!(
+            at(f, &["Metadata", "BuildMethod"]).and_then(plain_str),
+            Some("rust-cargolambda"),
+            "{id}"
+        );
+        let binary = at(f, &["Metadata", "BuildProperties", "Binary"]).and_then(plain_str);
+        assert_eq!(
+            binary,
+            Some(binary_name_for(id).as_str()),
+            "{id}: Metadata.BuildProperties.Binary"
+        );
+        // cargo-lambda builds from the workspace root, which holds every function crate.
+        assert_eq!(
+            at(f, &["Properties", "CodeUri"]).and_then(plain_str),
+            Some("."),
+            "{id}: CodeUri"
+        );
+        binaries.insert(binary_name_for(id));
+    }
+    for name in FUNCTIONS {
+        assert!(
+            binaries.contains(name),
+            "template.yaml has no function with Binary {name}"
+        );
+    }
+    // A function crate that lands later must come with its template entry.
+    let dir = repo_root().join("functions");
+    for entry in std::fs::read_dir(&dir).expect("functions/ exists").flatten() {
+        if entry.path().join("Cargo.toml").is_file() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                binaries.contains(&name),
+                "functions/{name} has no function in template.yaml"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_function_logs_to_its_own_log_group_with_a_retention() {
+    let t = template();
+    let mut seen = BTreeSet::new();
+    for (id, f) in functions(&t) {
+        let group = at(f, &["Properties", "LoggingConfig", "LogGroup"])
+            .and_then(ref_target)
+            .unwrap_or_else(|| panic!("{id}: LoggingConfig.LogGroup must be !Ref to a log group"));
+        assert_eq!(t.resource_type(group), Some("AWS::Logs::LogGroup"), "{id}: {group}");
+        let group_body = t.resource(group).expect("log group exists");
+        assert!(
+            at(group_body, &["Properties", "RetentionInDays"]).is_some(),
+            "{group} has no RetentionInDays"
+        );
+        assert!(seen.insert(group), "{group} is shared by two functions");
+    }
+}
+
+#[test]
+fn every_function_has_its_own_role_without_managed_policies() {
+    let t = template();
+    let mut seen = BTreeSet::new();
+    for (id, f) in functions(&t) {
+        assert!(
+            at(f, &["Properties", "Policies"]).is_none(),
+            "{id}: use its own role, not SAM Policies"
+        );
+        let (role, attr) = at(f, &["Properties", "Role"])
+            .and_then(getatt_target)
+            .unwrap_or_else(|| panic!("{id}: Role must be !GetAtt <Role>.Arn"));
+        assert_eq!(attr, "Arn");
+        assert_eq!(t.resource_type(role), Some("AWS::IAM::Role"), "{id}: {role}");
+        let role_body = t.resource(role).expect("role exists");
+        assert!(
+            at(role_body, &["Properties", "ManagedPolicyArns"]).is_none(),
+            "{role}: inline, narrow policies only"
+        );
+        assert!(seen.insert(role), "{role} is shared by two functions");
+    }
+}
+
+fn is_wildcard_action(action: &str) -> bool {
+    action == "*" || action.ends_with(":*")
+}
+
+#[test]
+fn no_policy_allows_a_wildcard_action() {
+    let t = template();
+    let statements = policy_statements(&t);
+    assert!(
+        statements.len() > 20,
+        "found only {} policy statements: is the walker broken?",
+        statements.len()
+    );
+    for s in statements.iter().filter(|s| s.is_allow()) {
+        assert!(
+            s.statement.get("NotAction").is_none(),
+            "{}/{}: NotAction in an Allow statement",
+            s.holder,
+            s.sid()
+        );
+        let actions = s
+            .statement
+            .get("Action")
+            .and_then(string_or_list)
+            .unwrap_or_else(|| panic!("{}/{}: Action must be literal strings", s.holder, s.sid()));
+        for action in actions {
+            assert!(!is_wildcard_action(action), "{}/{}: allows {action}", s.holder, s.sid());
+        }
+    }
+}
+
+#[test]
+fn identity_policies_grant_one_action_per_statement_on_named_resources() {
+    let t = template();
+    for s in policy_statements(&t)
+        .iter()
+        .filter(|s| s.kind == PolicyKind::Identity && s.is_allow())
+    {
+        let actions = s.statement.get("Action").and_then(string_or_list).unwrap_or_default();
+        assert_eq!(
+            actions.len(),
+            1,
+            "{}/{}: one action per statement, found {actions:?}",
+            s.holder,
+            s.sid()
+        );
+        let action = actions[0];
+        let resources = s.statement.get("Resource").expect("statement has Resource");
+        let star = match resources {
+            Value::String(r) => r == "*",
+            Value::Sequence(seq) => seq.iter().any(|r| r.as_str() == Some("*")),
+            _ => false,
+        };
+        if star {
+            assert!(
+                NO_RESOURCE_LEVEL.contains(&action),
+                "{}/{}: {action} on \"*\": name the resource (only {NO_RESOURCE_LEVEL:?} may use \"*\")",
+                s.holder,
+                s.sid()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_wildcard_check_can_fail() {
+    assert!(is_wildcard_action("*"));
+    assert!(is_wildcard_action("s3:*"));
+    assert!(!is_wildcard_action("s3:GetObject"));
+    let t = Template::parse(
+        "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      Policies:\n        - PolicyDocument:\n            \
+         Statement:\n              - { Sid: Bad, Effect: Allow, Action: ['s3:GetObject', 'glue:*'], Resource: '*' }\n",
+    )
+    .unwrap();
+    let statements = policy_statements(&t);
+    assert_eq!(statements.len(), 1);
+    let actions = string_or_list(statements[0].statement.get("Action").unwrap()).unwrap();
+    assert!(actions.iter().any(|a| is_wildcard_action(a)));
+}
+
+#[test]
+fn function_environments_use_only_the_projects_variable_names() {
+    let t = template();
+    for (id, f) in functions(&t) {
+        let vars = at(f, &["Properties", "Environment", "Variables"]).and_then(Value::as_mapping);
+        for (key, _) in vars.into_iter().flatten() {
+            let key = key.as_str().unwrap_or_default();
+            assert!(KNOWN_ENV.contains(&key), "{id}: unknown environment variable {key}");
+        }
+    }
+}
+
+#[test]
+fn pii_token_key_comes_from_secrets_manager_by_dynamic_reference() {
+    let t = template();
+    let mut count = 0;
+    for (id, f) in functions(&t) {
+        let Some(value) = at(f, &["Properties", "Environment", "Variables", "PII_TOKEN_KEY"]) else {
+            continue;
+        };
+        count += 1;
+        let text = match intrinsic(value) {
+            Some((name, Value::String(s))) if name == "Sub" => s.clone(),
+            _ => plain_str(value).map(str::to_owned).unwrap_or_default(),
+        };
+        assert!(
+            text.starts_with("{{resolve:secretsmanager:"),
+            "{id}: PII_TOKEN_KEY must be a dynamic reference"
+        );
+    }
+    assert!(count >= 1, "no function gets PII_TOKEN_KEY");
+}
+
+/// The logical ids of the functions that resources of `kind` invoke (Connect integrations, Firehose
+/// Lambda processors).
+fn invoked_functions<'a>(t: &'a Template, kind: &str) -> BTreeSet<&'a str> {
+    let mut out = BTreeSet::new();
+    for (_, r) in t.resources_of_type(kind) {
+        match kind {
+            "AWS::Connect::IntegrationAssociation" => {
+                if let Some((id, _)) = at(r, &["Properties", "IntegrationArn"]).and_then(getatt_target) {
+                    out.insert(id);
+                }
+            }
+            _ => {
+                let processors = at(
+                    r,
+                    &[
+                        "Properties",
+                        "ExtendedS3DestinationConfiguration",
+                        "ProcessingConfiguration",
+                        "Processors",
+                    ],
+                );
+                for p in processors.and_then(Value::as_sequence).into_iter().flatten() {
+                    for param in p.get("Parameters").and_then(Value::as_sequence).into_iter().flatten() {
+                        if param.get("ParameterName").and_then(plain_str) == Some("LambdaArn")
+                            && let Some((id, _)) = param.get("ParameterValue").and_then(getatt_target)
+                        {
+                            out.insert(id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn timeout(t: &Template, id: &str) -> u64 {
+    let f = t.resource(id).expect("function exists");
+    at(f, &["Properties", "Timeout"])
+        .or_else(|| at(t.section("Globals").expect("Globals"), &["Function", "Timeout"]))
+        .and_then(Value::as_u64)
+        .unwrap_or(3)
+}
+
+#[test]
+fn function_timeouts_fit_their_callers() {
+    let t = template();
+    let transformers = invoked_functions(&t, "AWS::KinesisFirehose::DeliveryStream");
+    assert!(
+        transformers.contains("FirehoseTransformFunction"),
+        "no delivery stream invokes firehose-transform"
+    );
+    for id in transformers {
+        // Firehose waits at most 5 minutes for a transformation.
+        assert!(timeout(&t, id) <= 300, "{id}: timeout over Firehose's 5 minutes");
+    }
+    for id in invoked_functions(&t, "AWS::Connect::IntegrationAssociation") {
+        // Connect gives up after 8 seconds, its own retries included.
+        assert!(timeout(&t, id) < 8, "{id}: timeout must stay under Connect's 8 seconds");
+    }
+}
+
+#[test]
+fn firehose_partitions_the_lake_as_the_shared_schema_parses_it() {
+    let t = template();
+    let key = |k: &str| format!("!{{partitionKeyFromLambda:{k}}}");
+    let expected = PartitionValues {
+        year: key("year"),
+        month: key("month"),
+        day: key("day"),
+        hour: key("hour"),
+    }
+    .prefix(&key("table"));
+    let mut dynamic = 0;
+    for (id, r) in t.resources_of_type("AWS::KinesisFirehose::DeliveryStream") {
+        let dest = at(r, &["Properties", "ExtendedS3DestinationConfiguration"]).expect("extended S3 destination");
+        let error_prefix = dest.get("ErrorOutputPrefix").and_then(plain_str).unwrap_or_default();
+        assert!(
+            error_prefix.starts_with("errors/!{firehose:error-output-type}/"),
+            "{id}: ErrorOutputPrefix {error_prefix}"
+        );
+        if at(dest, &["DynamicPartitioningConfiguration", "Enabled"]).and_then(Value::as_bool) != Some(true) {
+            continue;
+        }
+        dynamic += 1;
+        assert_eq!(
+            dest.get("Prefix").and_then(plain_str),
+            Some(expected.as_str()),
+            "{id}: Prefix"
+        );
+        // Parquet conversion reads the schema of one of the template's Glue tables, with Snappy.
+        let conversion = dest
+            .get("DataFormatConversionConfiguration")
+            .expect("DataFormatConversionConfiguration");
+        let rendered = serde_yaml::to_string(conversion).unwrap_or_default();
+        assert!(rendered.contains("SNAPPY"), "{id}: Parquet must be Snappy-compressed");
+        assert!(
+            rendered.contains("TableName"),
+            "{id}: the conversion must name a Glue table"
+        );
+    }
+    assert!(
+        dynamic >= 2,
+        "expected the ctr and agent_events delivery streams to partition dynamically"
+    );
+}
