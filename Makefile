@@ -75,4 +75,12 @@ clean:
 	$(CARGO) clean
 	rm -rf $(VENV)
 
+
+
+# Release (Lambda profile: LTO, one codegen unit, abort on panic) builds of the measured binaries;
+# the driver itself is built with the lighter `tooling` profile.
+bench:
+	$(CARGO) build --locked --release -p firehose-transform -p bench-lambdas
+	$(CARGO) build --locked --profile tooling -p lakectl
+	./target/tooling/lakectl bench --bin-dir target/release
 -include $(wildcard mk/*.mk)

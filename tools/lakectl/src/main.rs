@@ -1,10 +1,12 @@
 //! `lakectl demo [--contacts N] [--seed S] [--no-progress]`
+//! `lakectl bench [--bin-dir DIR] [--runs N]`
 
 use std::process::ExitCode;
 
 use lakectl::demo::{self, DemoOptions};
 
-const USAGE: &str = "usage: lakectl demo [--contacts N] [--seed S] [--no-progress]";
+const USAGE: &str =
+    "usage: lakectl demo [--contacts N] [--seed S] [--no-progress]\n       lakectl bench [--bin-dir DIR] [--runs N]";
 
 fn parse_demo(args: &[String]) -> Result<DemoOptions, String> {
     let mut opts = DemoOptions::default();
@@ -50,6 +52,37 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("lakectl demo failed: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        "bench" => {
+            let mut opts = lakectl::bench::BenchOptions {
+                bin_dir: lambda_harness::sibling_binary("firehose-transform")
+                    .parent()
+                    .map(std::path::Path::to_path_buf)
+                    .unwrap_or_default(),
+                runs: 15,
+                init_samples: 9,
+            };
+            let mut it = rest.iter();
+            while let Some(arg) = it.next() {
+                match (arg.as_str(), it.next()) {
+                    ("--bin-dir", Some(v)) => opts.bin_dir = v.into(),
+                    ("--runs", Some(v)) => opts.runs = v.parse().unwrap_or(opts.runs),
+                    _ => {
+                        eprintln!("lakectl: bad bench arguments\n{USAGE}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            match runtime.block_on(lakectl::bench::firehose_transform(&opts)) {
+                Ok(report) => {
+                    println!("{report}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("lakectl bench failed: {e}");
                     ExitCode::FAILURE
                 }
             }

@@ -1,0 +1,168 @@
+//! `lakectl bench`: the real function binaries, through the local Runtime API, measured.
+//!
+//! Firehose transform: a ~6 MB batch of realistic ~3 KB contact records, invoked repeatedly.
+//! Reported: MB/s of request JSON and records/s (median of the runs), peak RSS, and init time
+//! (process start to first `/next` poll), beside the same figures for a hello-world and an echo
+//! `lambda_runtime` function measured in the same run, so the ratios are comparable on a noisy
+//! machine.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lambda_harness::{LocalFunction, peak_rss_kib};
+
+use crate::demo::DEMO_PII_KEY;
+use crate::firehose;
+use crate::generate::{Generator, TrafficOptions};
+
+/// Request size target: under Lambda's 6 MB invocation payload limit.
+const TARGET_REQUEST_BYTES: usize = 6_000_000;
+
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub bin_dir: PathBuf,
+    pub runs: usize,
+    pub init_samples: usize,
+}
+
+/// The measured figures of one binary.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub name: String,
+    pub init_ms: f64,
+    pub median_ms: f64,
+    pub mb_per_s: f64,
+    pub records_per_s: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// The ~6 MB request: realistic voice contacts with full agent, queue, hierarchy, recording and
+/// ten attributes (about 3 KB each).
+pub fn transform_batch(seed: u64) -> (Vec<u8>, usize) {
+    let mut generator = Generator::new(seed);
+    let mut records = Vec::new();
+    let mut size = 0;
+    let day = TrafficOptions::new(1, seed).day;
+    let mut index = 0;
+    while size < TARGET_REQUEST_BYTES {
+        let (_, record, _) = generator.contact(index, day);
+        index += 1;
+        if record["Agent"].is_null() || record["Channel"] != "VOICE" {
+            continue;
+        }
+        let json = serde_json::to_vec(&record).unwrap_or_default();
+        // base64 plus the record's framing in the request.
+        let cost = json.len().div_ceil(3) * 4 + 110;
+        if size + cost > TARGET_REQUEST_BYTES {
+            break;
+        }
+        size += cost;
+        records.push(json);
+    }
+    let request = firehose::batches(&records, usize::MAX, 1_772_928_000_000).remove(0);
+    (serde_json::to_vec(&request).unwrap_or_default(), records.len())
+}
+
+async fn measure(
+    name: &str,
+    binary: &Path,
+    env: &[(&'static str, String)],
+    payload: &bytes::Bytes,
+    records: usize,
+    opts: &BenchOptions,
+) -> Result<Figures, String> {
+    let mut init = Vec::new();
+    for _ in 0..opts.init_samples {
+        let f = LocalFunction::start(binary, env.iter().cloned())
+            .await
+            .map_err(|e| format!("{name}: {e}"))?;
+        init.push(f.init.as_secs_f64() * 1e3);
+    }
+    let function = LocalFunction::start(binary, env.iter().cloned())
+        .await
+        .map_err(|e| format!("{name}: {e}"))?;
+    // One warm-up invocation, then the measured runs.
+    function
+        .invoke(payload.clone(), Duration::from_secs(60))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut times = Vec::new();
+    for _ in 0..opts.runs {
+        let inv = function
+            .invoke(payload.clone(), Duration::from_secs(60))
+            .await
+            .map_err(|e| e.to_string())?;
+        inv.response().map_err(|e| format!("{name}: {e}"))?;
+        times.push(inv.round_trip.as_secs_f64());
+    }
+    let peak = function.process.pid().and_then(peak_rss_kib).unwrap_or(0);
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let t = median(&mut times);
+    Ok(Figures {
+        name: name.to_owned(),
+        init_ms: median(&mut init),
+        median_ms: t * 1e3,
+        mb_per_s: payload.len() as f64 / 1e6 / t.max(1e-9),
+        records_per_s: records as f64 / t.max(1e-9),
+        peak_rss_mb: peak as f64 / 1024.0,
+    })
+}
+
+/// Runs the Firehose transform benchmark and returns the report text.
+///
+/// # Errors
+/// A binary that is missing or fails.
+pub async fn firehose_transform(opts: &BenchOptions) -> Result<String, String> {
+    let (payload, records) = transform_batch(42);
+    let payload = bytes::Bytes::from(payload);
+    let env = vec![
+        ("PII_TOKEN_KEY", DEMO_PII_KEY.to_owned()),
+        ("AWS_LAMBDA_LOG_LEVEL", "ERROR".to_owned()),
+    ];
+    let mut results = Vec::new();
+    for (name, binary) in [
+        ("firehose-transform", "firehose-transform"),
+        ("echo (Value)", "bench-echo"),
+        ("hello-world", "bench-hello"),
+    ] {
+        let payload = if binary == "bench-hello" {
+            bytes::Bytes::from_static(b"{}")
+        } else {
+            payload.clone()
+        };
+        results.push(measure(name, &opts.bin_dir.join(binary), &env, &payload, records, opts).await?);
+    }
+    let (t, echo, hello) = (&results[0], &results[1], &results[2]);
+    let mut out = String::new();
+    use std::fmt::Write;
+    let _ = writeln!(
+        out,
+        "firehose-transform benchmark: {:.2} MB request, {records} contact records (~{:.1} KB each), {} runs (median)",
+        payload.len() as f64 / 1e6,
+        payload.len() as f64 / records as f64 / 1024.0 * 0.75,
+        opts.runs
+    );
+    let _ = writeln!(
+        out,
+        "{:<20} {:>10} {:>12} {:>12} {:>10} {:>10}",
+        "binary", "init ms", "MB/s", "records/s", "batch ms", "RSS MB"
+    );
+    for f in &results {
+        let _ = writeln!(
+            out,
+            "{:<20} {:>10.2} {:>12.1} {:>12.0} {:>10.2} {:>10.1}",
+            f.name, f.init_ms, f.mb_per_s, f.records_per_s, f.median_ms, f.peak_rss_mb
+        );
+    }
+    let _ = writeln!(
+        out,
+        "ratios: throughput transform/echo = {:.2}x (target >= 1.5x, and >= 450 MB/s); init transform/hello = {:.2}x (target <= 2x); peak RSS {:.1} MB (target <= 64 MB)",
+        t.mb_per_s / echo.mb_per_s.max(1e-9),
+        t.init_ms / hello.init_ms.max(1e-9),
+        t.peak_rss_mb
+    );
+    Ok(out)
+}
