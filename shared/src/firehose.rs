@@ -185,7 +185,7 @@ mod tests {
                 record_id: id,
                 result: if failed { RecordResult::ProcessingFailed } else { RecordResult::Ok },
                 data,
-                metadata: (!keys.is_empty()).then(|| Metadata { partition_keys: keys }),
+                metadata: (!keys.is_empty()).then_some(Metadata { partition_keys: keys }),
             };
             prop_assert_eq!(rec.serialized_len(), serde_json::to_vec(&rec).unwrap().len());
         }

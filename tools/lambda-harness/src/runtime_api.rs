@@ -66,7 +66,6 @@ struct Pending {
 }
 
 struct Waiting {
-    started: Instant,
     handed_out: Option<Instant>,
     reply: oneshot::Sender<(Outcome, Option<Instant>)>,
 }
@@ -185,7 +184,6 @@ impl RuntimeApi {
         self.state.waiting.lock().map_err(|_| InvokeError::Closed)?.insert(
             request_id.clone(),
             Waiting {
-                started,
                 handed_out: None,
                 reply,
             },
@@ -315,11 +313,10 @@ async fn next(state: &Arc<State>) -> Response<Body> {
     let Some(p) = pending else {
         return reply(StatusCode::GONE, "");
     };
-    if let Ok(mut w) = state.waiting.lock() {
-        if let Some(entry) = w.get_mut(&p.request_id) {
-            entry.handed_out = Some(Instant::now());
-            let _ = entry.started;
-        }
+    if let Ok(mut w) = state.waiting.lock()
+        && let Some(entry) = w.get_mut(&p.request_id)
+    {
+        entry.handed_out = Some(Instant::now());
     }
     let mut r = reply(StatusCode::OK, p.payload);
     let h = r.headers_mut();
