@@ -50,15 +50,16 @@ constraints:
 	  $(VENV)/bin/pip freeze --all | grep -v -E '^(pip|setuptools|wheel)=='; } > constraints.txt
 	touch $(VENV)/.installed
 
+# The template linters first, so the test runner's summary is the last thing printed.
 test: tools
 	$(CARGO) fmt --all --check
+	$(MAKE) lint-template
 	$(CARGO) build --locked --workspace --bins
 	if command -v cargo-nextest >/dev/null; then
 		$(CARGO) nextest run --locked --workspace --no-fail-fast
 	else
 		$(CARGO) test --locked --workspace --no-fail-fast
 	fi
-	$(if $(wildcard mk/template.mk),$(MAKE) validate)
 
 demo: tools
 	$(CARGO) build --locked $(PROFILE_FLAG) --workspace --bins

@@ -10,15 +10,18 @@ SAM_BUILD_DIR ?= .aws-sam/build
 TEMPLATE_ENV  = SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 \
                 PATH="$(abspath $(VENV))/bin:$$PATH"
 
-.PHONY: validate build build-lambdas
+.PHONY: validate lint-template build build-lambdas
 
-## validate: cfn-lint, sam validate --lint, checkov (skips in .checkov.yaml), template/schema drift test
-validate: tools
+## validate: the template linters, then the template/schema drift test
+validate: lint-template
+	cargo test -q -p template-check
+
+## lint-template: cfn-lint, sam validate --lint, checkov (skips in .checkov.yaml)
+lint-template: tools
 	$(TEMPLATE_ENV) $(VENV)/bin/cfn-lint $(TEMPLATE)
 	$(TEMPLATE_ENV) $(VENV)/bin/sam validate --lint --template-file $(TEMPLATE)
 	$(TEMPLATE_ENV) $(VENV)/bin/checkov -f $(TEMPLATE) --framework cloudformation --skip-download \
 		--config-file .checkov.yaml --quiet
-	cargo test -q -p template-check
 
 ## build: sam build, every function cross-built for arm64 by cargo-lambda (BuildMethod rust-cargolambda)
 # SAM CLI still marks rust-cargolambda as a beta feature; the variable accepts it without a prompt.

@@ -41,26 +41,28 @@ pub struct Figures {
 pub fn transform_batch(seed: u64) -> (Vec<u8>, usize) {
     let mut generator = Generator::new(seed);
     let mut records = Vec::new();
-    let mut size = 0;
+    let mut estimate = 0;
     let day = TrafficOptions::new(1, seed).day;
     let mut index = 0;
-    while size < TARGET_REQUEST_BYTES {
+    // Generate a little more than needed, then trim to the exact serialized size.
+    while estimate < TARGET_REQUEST_BYTES + 50_000 {
         let (_, record, _) = generator.contact(index, day);
         index += 1;
         if record["Agent"].is_null() || record["Channel"] != "VOICE" {
             continue;
         }
         let json = serde_json::to_vec(&record).unwrap_or_default();
-        // base64 plus the record's framing in the request.
-        let cost = json.len().div_ceil(3) * 4 + 110;
-        if size + cost > TARGET_REQUEST_BYTES {
-            break;
-        }
-        size += cost;
+        estimate += json.len().div_ceil(3) * 4 + 150;
         records.push(json);
     }
-    let request = firehose::batches(&records, usize::MAX, 1_772_928_000_000).remove(0);
-    (serde_json::to_vec(&request).unwrap_or_default(), records.len())
+    loop {
+        let request = firehose::batches(&records, usize::MAX, 1_772_928_000_000).remove(0);
+        let body = serde_json::to_vec(&request).unwrap_or_default();
+        if body.len() <= TARGET_REQUEST_BYTES || records.len() <= 1 {
+            return (body, records.len());
+        }
+        records.pop();
+    }
 }
 
 async fn measure(
