@@ -9,9 +9,37 @@ use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 /// Parses an RFC 3339 timestamp (`Z` or an offset, optional fraction). `None` when unusable.
 pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s.trim(), &Rfc3339)
+    let s = s.trim();
+    if let Some(t) = parse_connect_utc(s.as_bytes()) {
+        return Some(t);
+    }
+    OffsetDateTime::parse(s, &Rfc3339)
         .ok()
         .map(|t| t.to_offset(UtcOffset::UTC))
+}
+
+/// The fast path for what Connect writes: `YYYY-MM-DDThh:mm:ssZ` or `YYYY-MM-DDThh:mm:ss.fffZ`.
+/// Anything else (offsets, other fractions) returns `None` and takes the general parser.
+fn parse_connect_utc(b: &[u8]) -> Option<OffsetDateTime> {
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |acc, d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
+    };
+    let millis = match b.len() {
+        20 if b[19] == b'Z' => 0,
+        24 if b[19] == b'.' && b[23] == b'Z' => num(20..23)?,
+        _ => return None,
+    };
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let year = i32::try_from(num(0..4)?).ok()?;
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, u8::try_from(num(8..10)?).ok()?).ok()?;
+    let hms = |r| num(r).and_then(|v| u8::try_from(v).ok());
+    let t = time::Time::from_hms_milli(hms(11..13)?, hms(14..16)?, hms(17..19)?, u16::try_from(millis).ok()?).ok()?;
+    Some(PrimitiveDateTime::new(date, t).assume_utc())
 }
 
 /// Formats an instant as the lake's timestamp string, `YYYY-MM-DD HH:MM:SS.mmm`, in UTC.
@@ -23,19 +51,30 @@ pub fn to_hive_timestamp(t: OffsetDateTime) -> String {
 }
 
 fn push_hive_timestamp(out: &mut String, t: OffsetDateTime) {
-    use std::fmt::Write;
-    // Writing into a String cannot fail.
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    );
+    // By hand rather than `write!`: this runs a dozen times per contact record.
+    let digits = |out: &mut String, v: u32, width: u32| {
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + ((v / 10u32.pow(p)) % 10) as u8));
+        }
+    };
+    let year = t.year();
+    if (0..=9999).contains(&year) {
+        digits(out, year.unsigned_abs(), 4);
+    } else {
+        out.push_str(&format!("{year:04}"));
+    }
+    out.push('-');
+    digits(out, u32::from(u8::from(t.month())), 2);
+    out.push('-');
+    digits(out, u32::from(t.day()), 2);
+    out.push(' ');
+    digits(out, u32::from(t.hour()), 2);
+    out.push(':');
+    digits(out, u32::from(t.minute()), 2);
+    out.push(':');
+    digits(out, u32::from(t.second()), 2);
+    out.push('.');
+    digits(out, u32::from(t.millisecond()), 3);
 }
 
 /// Parses the lake's own timestamp form back (used by schema checks and the demo's summary).
@@ -61,6 +100,32 @@ mod tests {
         assert_eq!(to_hive_timestamp(t), "2019-05-25 18:43:59.049");
         let t = parse_rfc3339("2026-01-01T01:30:00+02:00").unwrap();
         assert_eq!(to_hive_timestamp(t), "2025-12-31 23:30:00.000");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_parser() {
+        for s in [
+            "2019-08-13T20:33:23Z",
+            "2024-02-29T23:59:59.999Z",
+            "2026-12-31T00:00:00.000Z",
+            "0001-01-01T00:00:00Z",
+        ] {
+            let general = OffsetDateTime::parse(s, &Rfc3339).unwrap();
+            assert_eq!(parse_connect_utc(s.as_bytes()), Some(general), "{s}");
+        }
+        for s in [
+            "2025-02-29T10:00:00Z",
+            "2019-08-13T24:00:00Z",
+            "2019-08-13T20:60:00Z",
+            "2019-08-13t20:33:23Z",
+            "2019-08-13T20:33:23.5Z",
+        ] {
+            assert_eq!(parse_connect_utc(s.as_bytes()), None, "{s}");
+        }
+        assert!(
+            parse_rfc3339("2019-08-13T20:33:23.5Z").is_some(),
+            "other fractions take the general parser"
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Lambda wiring only: tracing, configuration once, then the runtime loop.
 
 use connect_lake::config::ProcessEnv;
-use connect_lake::firehose::{FirehoseRequest, FirehoseResponse};
+use connect_lake::firehose::FirehoseRequest;
 use firehose_transform::{Config, TransformError, transform};
 use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -16,7 +17,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-fn handle(request: FirehoseRequest, config: &Config) -> Result<FirehoseResponse, TransformError> {
+/// The response goes back pre-serialized: [`connect_lake::firehose::FirehoseResponse::to_json`]
+/// copies the base64 rows instead of escaping them byte by byte.
+fn handle(request: FirehoseRequest, config: &Config) -> Result<Box<RawValue>, TransformError> {
     let invocation_id = request.invocation_id.clone();
     let result = transform(request, config);
     match &result {
@@ -35,5 +38,9 @@ fn handle(request: FirehoseRequest, config: &Config) -> Result<FirehoseResponse,
         }
         Err(e) => tracing::error!(invocation_id, error = %e, "batch failed"),
     }
-    result.map(|(response, _)| response)
+    let (response, _) = result?;
+    // to_json writes valid JSON by construction; serde_json is the fallback, never the norm.
+    RawValue::from_string(response.to_json())
+        .or_else(|_| serde_json::value::to_raw_value(&response))
+        .map_err(|e| TransformError::Serialize(e.to_string()))
 }

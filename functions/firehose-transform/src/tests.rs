@@ -1,4 +1,5 @@
 use super::*;
+use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -312,6 +313,8 @@ fn no_raw_phone_email_or_card_number_reaches_rows_or_logs() {
     let writer = captured.clone();
     let subscriber = tracing_subscriber_for_tests(move || writer.clone());
     let (resp, _) = tracing::subscriber::with_default(subscriber, || {
+        // Other tests in this process may have cached "no subscriber" for these callsites.
+        tracing::callsite::rebuild_interest_cache();
         run(vec![rec("good", good.as_bytes()), rec("broken", broken.as_bytes())])
     });
     let rows = String::from_utf8(STANDARD.decode(&resp.records[0].data).unwrap()).unwrap();
@@ -399,4 +402,40 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_large_batch_split_across_threads_keeps_order_and_per_record_results() {
+    let pool: Vec<Vec<u8>> = vec![
+        VOICE.as_bytes().to_vec(),
+        b"not json".to_vec(),
+        HEARTBEAT.as_bytes().to_vec(),
+        CHAT.as_bytes().to_vec(),
+        b"[1]".to_vec(),
+        STATE_CHANGE.as_bytes().to_vec(),
+    ];
+    // Build the batch from raw pool entries (unique contacts so nothing is deduplicated).
+    let records: Vec<FirehoseRecord> = (0..600)
+        .map(|i| {
+            let raw = &pool[i % pool.len()];
+            let data = match serde_json::from_slice::<Value>(raw) {
+                Ok(mut v) if v.get("ContactId").is_some() => {
+                    v["ContactId"] = json!(format!("c{i}"));
+                    serde_json::to_vec(&v).unwrap()
+                }
+                _ => raw.clone(),
+            };
+            rec(&format!("r{i}"), &data)
+        })
+        .collect();
+    let singles: Vec<RecordResult> = records
+        .iter()
+        .map(|r| run(vec![r.clone()]).0.records[0].result)
+        .collect();
+    let (resp, stats) = run(records);
+    let ids: Vec<String> = resp.records.iter().map(|r| r.record_id.clone()).collect();
+    assert_eq!(ids, (0..600).map(|i| format!("r{i}")).collect::<Vec<_>>());
+    let batch: Vec<RecordResult> = resp.records.iter().map(|r| r.result).collect();
+    assert_eq!(batch, singles);
+    assert_eq!(stats.ok, 300);
 }
