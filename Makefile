@@ -82,6 +82,7 @@ clean:
 # the driver itself is built with the lighter `tooling` profile.
 bench:
 	$(CARGO) build --locked --release -p firehose-transform -p bench-lambdas
-	$(CARGO) build --locked --profile tooling -p lakectl
+	$(CARGO) build --locked --profile tooling -p lakectl --no-default-features
 	./target/tooling/lakectl bench --bin-dir target/release
+	$(CARGO) bench --locked -p fraud-router
 -include $(wildcard mk/*.mk)

@@ -1,36 +1,80 @@
-//! A small `lakectl demo` run end to end: every generated record is accounted for.
+//! A small `lakectl demo` end to end: every real function binary behind its Runtime API, against
+//! the local emulator. Every generated contact is in the lake or accounted for as failed.
 
 use connect_lake_e2e::function_binary;
-use lakectl::demo::{DemoOptions, run, summary};
+use lakectl::demo::{DemoOptions, run_on, summary};
+use lakectl::lake::{Lake, LakeNames, emulator_config};
+use lambda_harness::Emulator;
 
-#[tokio::test]
-async fn small_demo_accounts_for_every_generated_contact() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_demo_accounts_for_every_contact_and_catalogs_every_table() {
+    let emulator = Emulator::start().await.expect("moto starts");
     let bin_dir = function_binary("firehose-transform").parent().unwrap().to_owned();
     let opts = DemoOptions {
-        contacts: 200,
-        seed: 7,
         progress: false,
         bin_dir: Some(bin_dir),
+        ..DemoOptions::scaled(200, 7)
     };
-    let report = run(&opts).await.expect("demo runs clean");
+    let report = run_on(&opts, &emulator).await.expect("demo runs clean");
+
     assert_eq!(report.contacts, 200);
+    assert_eq!(report.delivery.failed, 0);
     assert_eq!(
         report.delivery.rows_per_table["ctr"], 200,
         "one row per contact: older copies dropped"
     );
     assert_eq!(
+        report.contacts_in_lake, 200,
+        "every contact is in the lake exactly once"
+    );
+    assert_eq!(
         report.delivery.dropped as usize,
         report.superseded_copies + report.heartbeats
     );
-    assert_eq!(report.delivery.failed, 0);
-    let contact_ids: std::collections::BTreeSet<String> = report
-        .delivery
-        .rows()
-        .filter(|(k, _)| k.0 == "ctr")
-        .map(|(_, row)| row["contact_id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(contact_ids.len(), 200, "every contact is in the lake exactly once");
+
+    // Object counts in S3 match what the transform delivered, and each was cataloged.
+    let lake = Lake::new(&emulator_config(&emulator).await, LakeNames::default());
+    let mut curated = 0;
+    for prefix in ["ctr/", "agent_events/"] {
+        curated += lake.keys(prefix).await.unwrap().len();
+    }
+    assert_eq!(
+        curated, report.objects_written,
+        "objects in the lake = objects the demo delivered"
+    );
+    assert!(
+        report.catalog.messages as usize >= curated,
+        "every object's notification reached the cataloger"
+    );
+    assert_eq!(report.catalog.failed, 0);
+
+    // Glue has partitions for every table, and they match the partitions written.
+    let partitions = lake.glue_partitions().await.unwrap();
+    let written_ctr = report.delivery.partitions.keys().filter(|(t, _)| t == "ctr").count();
+    assert_eq!(partitions.get("ctr").copied(), Some(written_ctr));
+    for table in ["agent_events", "sentiment_turns", "contact_sentiment"] {
+        assert!(
+            partitions.get(table).copied().unwrap_or(0) > 0,
+            "{table} has partitions: {partitions:?}"
+        );
+    }
+
+    // Sentiment rows for every transcript, and flow answers for every invocation.
+    assert_eq!(report.contact_sentiment_rows, report.transcripts_put);
+    assert_eq!(report.enrich.failed, 0);
+    assert!(
+        report.sentiment.len() >= 2,
+        "a mix of sentiments: {:?}",
+        report.sentiment
+    );
+    assert_eq!(report.flow_errors, 0);
+    assert!(report.deny_listed_calls > 0 && report.denied >= report.deny_listed_calls);
+    assert_eq!(report.fraud_levels.values().sum::<usize>(), opts.flow_events);
+
     let text = summary(&report);
-    assert!(text.contains("Ok ") && text.contains("ctr"), "{text}");
+    assert!(
+        text.contains("Glue tables and partitions") && text.contains("fraud-router decisions"),
+        "{text}"
+    );
     assert!(!text.contains("@example.com"), "no raw emails in the summary");
 }

@@ -76,6 +76,28 @@ pub struct Table {
     pub name: &'static str,
     pub description: &'static str,
     pub columns: &'static [Column],
+    /// How the table's objects are written, which decides the SerDe of its Glue definition.
+    pub storage: Storage,
+}
+
+/// How a table's objects are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// Written by Firehose: Parquet after its record format conversion, or JSON lines, as
+    /// `LAKE_FORMAT` says.
+    Delivered,
+    /// Always JSON lines, whatever `LAKE_FORMAT` says (written by a function, not by Firehose).
+    JsonLines,
+}
+
+impl Table {
+    /// The format of this table's objects when the lake is configured with `lake_format`.
+    pub fn format(&self, lake_format: crate::config::LakeFormat) -> crate::config::LakeFormat {
+        match self.storage {
+            Storage::Delivered => lake_format,
+            Storage::JsonLines => crate::config::LakeFormat::Json,
+        }
+    }
 }
 
 impl Table {
@@ -103,13 +125,14 @@ pub const PARTITION_KEYS: [Column; 4] = [
     col("hour", HiveType::String, "UTC hour, HH"),
 ];
 
-use HiveType::{BigInt, Boolean, Int, String as Str, Timestamp as Ts};
+use HiveType::{BigInt, Boolean, Double, Int, String as Str, Timestamp as Ts};
 
 /// Contact records, one row per delivered copy of a contact (the latest copy wins at query time:
 /// `row_number() over (partition by contact_id order by last_update_timestamp desc)`).
 pub static CTR: Table = Table {
     name: "ctr",
     description: "Amazon Connect contact records, flattened; PII tokenized",
+    storage: Storage::Delivered,
     columns: &[
         col("contact_id", Str, "ContactId"),
         col("initial_contact_id", Str, "InitialContactId"),
@@ -220,6 +243,7 @@ pub static CTR: Table = Table {
 pub static AGENT_EVENTS: Table = Table {
     name: "agent_events",
     description: "Amazon Connect agent event stream records, flattened",
+    storage: Storage::Delivered,
     columns: &[
         col("event_id", Str, "EventId"),
         col("event_type", Str, "LOGIN, LOGOUT, STATE_CHANGE, HEART_BEAT"),
@@ -257,8 +281,180 @@ pub static AGENT_EVENTS: Table = Table {
     ],
 };
 
+/// Sentiment of each speaker turn of a contact, written by the sentiment-enricher as JSON lines,
+/// one object per contact and source (`<contact_id>_<source_kind>.json`), so a replay overwrites.
+pub static SENTIMENT_TURNS: Table = Table {
+    name: "sentiment_turns",
+    description: "Per-turn sentiment of call and chat transcripts (Transcribe, Call Analytics, Contact Lens)",
+    storage: Storage::JsonLines,
+    columns: &[
+        col("contact_id", Str, "Connect ContactId"),
+        col("turn_index", Int, "0-based position of the turn in the transcript"),
+        col("participant", Str, "AGENT, CUSTOMER, SYSTEM or UNKNOWN"),
+        col(
+            "speaker_label",
+            Str,
+            "Channel or speaker as the source names it: ch_0, spk_1, AGENT, ...",
+        ),
+        col(
+            "begin_ms",
+            BigInt,
+            "Start of the turn, milliseconds from the start of the contact",
+        ),
+        col(
+            "end_ms",
+            BigInt,
+            "End of the turn, milliseconds from the start of the contact",
+        ),
+        col(
+            "sentiment",
+            Str,
+            "POSITIVE, NEGATIVE, NEUTRAL, MIXED, or UNKNOWN (see sentiment_reason)",
+        ),
+        col(
+            "sentiment_reason",
+            Str,
+            "Why sentiment is UNKNOWN: unsupported_language, comprehend_error:<code>, ...",
+        ),
+        col(
+            "sentiment_source",
+            Str,
+            "comprehend, lexicon, or source (carried by Call Analytics or Contact Lens)",
+        ),
+        col(
+            "score",
+            Double,
+            "-1..1: Comprehend positive minus negative, VADER compound, or +1/0/-1 from a label",
+        ),
+        col("positive_score", Double, "Comprehend confidence, or VADER proportion"),
+        col("negative_score", Double, "Comprehend confidence, or VADER proportion"),
+        col("neutral_score", Double, "Comprehend confidence, or VADER proportion"),
+        col("mixed_score", Double, "Comprehend confidence (VADER has none)"),
+        col("char_count", Int, "Characters in the turn text"),
+        col(
+            "chunk_count",
+            Int,
+            "Documents the turn was scored in: Comprehend chunks of at most 5,000 UTF-8 bytes, or VADER sentences",
+        ),
+        col(
+            "loudness",
+            Double,
+            "Mean loudness score of the turn (Call Analytics, Contact Lens voice)",
+        ),
+        col(
+            "source_kind",
+            Str,
+            "transcribe, call_analytics, contact_lens_voice, contact_lens_chat",
+        ),
+        col("language", Str, "Language code of the transcript, e.g. en-US"),
+        col(
+            "text",
+            Str,
+            "Turn text, only with STORE_TRANSCRIPT_TEXT=true; PII-redacted for en and es",
+        ),
+        col(
+            "text_redaction",
+            Str,
+            "comprehend_pii; none_for_language (no PII detection for it: stored as is); failed_invalid_offsets (not stored)",
+        ),
+        col(
+            "contact_timestamp",
+            Ts,
+            "The contact's time, UTC, which the partition is derived from",
+        ),
+        col("processed_at", Ts, "When the row was written, UTC"),
+    ],
+};
+
+/// One row per contact and source: sentiment overall and over time, and talk-time figures.
+pub static CONTACT_SENTIMENT: Table = Table {
+    name: "contact_sentiment",
+    description: "Per-contact sentiment, trend and talk time from call and chat transcripts",
+    storage: Storage::JsonLines,
+    columns: &[
+        col("contact_id", Str, "Connect ContactId"),
+        col(
+            "source_kind",
+            Str,
+            "transcribe, call_analytics, contact_lens_voice, contact_lens_chat",
+        ),
+        col("language", Str, "Language code of the transcript, e.g. en-US"),
+        col("sentiment_provider", Str, "comprehend, lexicon, or source"),
+        col(
+            "customer_sentiment",
+            Str,
+            "POSITIVE, NEGATIVE or NEUTRAL, from customer_score",
+        ),
+        col("customer_score", Double, "-1..1: the customer's overall sentiment"),
+        col(
+            "agent_sentiment",
+            Str,
+            "POSITIVE, NEGATIVE or NEUTRAL, from agent_score",
+        ),
+        col("agent_score", Double, "-1..1: the agent's overall sentiment"),
+        col(
+            "customer_score_start",
+            Double,
+            "-1..1: customer sentiment in the first quarter of the contact",
+        ),
+        col(
+            "customer_score_end",
+            Double,
+            "-1..1: customer sentiment in the last quarter of the contact",
+        ),
+        col(
+            "negative_turn_share",
+            Double,
+            "Share of turns with a known sentiment that are NEGATIVE",
+        ),
+        col(
+            "customer_negative_turn_share",
+            Double,
+            "The same, for customer turns only",
+        ),
+        col("turn_count", Int, "Turns in the transcript"),
+        col("unknown_turn_count", Int, "Turns whose sentiment is UNKNOWN"),
+        col("conversation_ms", BigInt, "Duration of the conversation, milliseconds"),
+        col("agent_talk_ms", BigInt, "Agent talk time, milliseconds"),
+        col("customer_talk_ms", BigInt, "Customer talk time, milliseconds"),
+        col("non_talk_ms", BigInt, "Time nobody talks, milliseconds"),
+        col("interruption_count", Int, "Interruptions, when the source reports them"),
+        col(
+            "interruption_ms",
+            BigInt,
+            "Time spent interrupting, when the source reports it",
+        ),
+        col(
+            "talk_time_source",
+            Str,
+            "source (Call Analytics, Contact Lens) or turns (derived from turn times)",
+        ),
+        col(
+            "sentiment_skipped_reason",
+            Str,
+            "Why no turn could be scored, e.g. unsupported_language",
+        ),
+        col(
+            "source_object",
+            Str,
+            "S3 key of the transcript the row was derived from",
+        ),
+        col(
+            "contact_timestamp",
+            Ts,
+            "The contact's time, UTC, which the partition is derived from",
+        ),
+        col(
+            "partition_time_source",
+            Str,
+            "key (a timestamp in the object key), key_date, event_time or processing_time",
+        ),
+        col("processed_at", Ts, "When the row was written, UTC"),
+    ],
+};
+
 /// Every curated table. Later functions add theirs here.
-pub static TABLES: &[&Table] = &[&CTR, &AGENT_EVENTS];
+pub static TABLES: &[&Table] = &[&CTR, &AGENT_EVENTS, &SENTIMENT_TURNS, &CONTACT_SENTIMENT];
 
 /// The table with this name.
 pub fn table(name: &str) -> Option<&'static Table> {
@@ -407,6 +603,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn function_written_tables_are_json_whatever_the_lake_format() {
+        use crate::config::LakeFormat;
+        assert_eq!(CTR.format(LakeFormat::Parquet), LakeFormat::Parquet);
+        assert_eq!(CTR.format(LakeFormat::Json), LakeFormat::Json);
+        assert_eq!(SENTIMENT_TURNS.format(LakeFormat::Parquet), LakeFormat::Json);
+        assert_eq!(CONTACT_SENTIMENT.format(LakeFormat::Parquet), LakeFormat::Json);
     }
 
     #[test]

@@ -164,6 +164,8 @@ pub struct Stats {
     pub failed: HashMap<&'static str, u64>,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// `(index in the batch, reason code)` of every `ProcessingFailed` record.
+    pub failures: Vec<(usize, &'static str)>,
 }
 
 impl Stats {
@@ -409,11 +411,12 @@ pub fn transform(request: FirehoseRequest, cfg: &Config) -> Result<(FirehoseResp
     }
 
     let mut out = Vec::with_capacity(request.records.len());
-    for ((record, outcome), floor_len) in request.records.into_iter().zip(outcomes).zip(floor) {
+    for (index, ((record, outcome), floor_len)) in request.records.into_iter().zip(outcomes).zip(floor).enumerate() {
         reserved -= floor_len;
         let fail = |record: FirehoseRecord, reason: Reason, stats: &mut Stats| {
             tracing::warn!(record_id = %record.record_id, reason = reason.code(), "record failed");
             *stats.failed.entry(reason.code()).or_default() += 1;
+            stats.failures.push((index, reason.code()));
             FirehoseResponseRecord {
                 record_id: record.record_id,
                 result: RecordResult::ProcessingFailed,

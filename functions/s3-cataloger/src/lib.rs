@@ -337,6 +337,8 @@ impl Cataloger {
             format,
             ..
         } = &self.config;
+        // Function-written tables are JSON lines whatever LAKE_FORMAT says.
+        let format = &table.format(*format);
         let definition = |e: aws_sdk_glue::error::BuildError| CatalogError::Definition {
             table: table.name,
             message: e.to_string(),

@@ -378,3 +378,29 @@ async fn two_containers_racing_on_a_new_table_both_succeed_and_register_each_par
     assert_eq!(sa.partitions_existing + sb.partitions_existing, 3);
     assert_eq!(lake.partitions("ctr", None).await.len(), 2);
 }
+
+#[tokio::test]
+async fn function_written_sentiment_tables_are_json_even_in_a_parquet_lake() {
+    let lake = Lake::with_database().await;
+    let event = serde_json::json!({"Records": [
+        {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+         "s3": {"bucket": {"name": BUCKET}, "object": {"key": "contact_sentiment/year=2026/month=03/day=08/hour=10/c1_standard.json", "size": 10}}},
+        {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+         "s3": {"bucket": {"name": BUCKET}, "object": {"key": "ctr/year=2026/month=03/day=08/hour=10/part-1", "size": 10}}},
+    ]});
+    run_ok(&lake.cataloger(LakeFormat::Parquet), &event).await;
+    let serde_of = |t: &Table| {
+        t.storage_descriptor()
+            .and_then(|sd| sd.serde_info())
+            .and_then(|s| s.serialization_library())
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        serde_of(&lake.table("contact_sentiment").await).as_deref(),
+        Some("org.openx.data.jsonserde.JsonSerDe")
+    );
+    assert_eq!(
+        serde_of(&lake.table("ctr").await).as_deref(),
+        Some("org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+    );
+}

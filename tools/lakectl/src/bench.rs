@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use lambda_harness::{LocalFunction, peak_rss_kib};
 
-use crate::demo::DEMO_PII_KEY;
+use crate::DEMO_PII_KEY;
 use crate::firehose;
 use crate::generate::{Generator, TrafficOptions};
 

@@ -1,28 +1,40 @@
-//! `lakectl demo`: a day of synthetic contact-center traffic through the real function binaries,
-//! behind a local Lambda Runtime API.
+//! `lakectl demo`: a day of synthetic contact-center traffic through the whole lake, on one
+//! machine: the real function binaries behind local Lambda Runtime APIs, against the local AWS
+//! emulator, provisioned as `template.yaml` provisions AWS.
 //!
-//! Stage 1 (this module today): contact records and agent events → `firehose-transform`. The demo
-//! plays Firehose's part (buffering records into requests and grouping the `Ok` rows by their
-//! dynamic partition keys) and checks every response against Firehose's contract.
+//! 1. Contact records and agent events → `firehose-transform` → S3. The demo plays Firehose's
+//!    part: it buffers records into requests, checks each response against Firehose's contract,
+//!    and writes one object per dynamic partition (and failed records to the error prefix).
+//! 2. Bucket notifications → SQS → `s3-cataloger` → Glue tables and partitions.
+//! 3. Transcripts (three formats) and recordings → SQS → `sentiment-enricher` (lexicon provider)
+//!    → sentiment tables in the lake → cataloged.
+//! 4. Contact-flow invocations → `contact-flow-logger` and `fraud-router`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use lambda_harness::{FunctionError, InvokeError, LocalFunction, sibling_binary};
+use lambda_harness::{Emulator, EmulatorError, FunctionError, InvokeError, LocalFunction, sibling_binary};
+use serde_json::Value;
 
 use crate::firehose::{self, ContractError, Delivery};
-use crate::generate::{Generator, TrafficOptions};
+use crate::generate::{Caller, DENY_LISTED, Generator, TrafficOptions, TranscriptFormat};
+use crate::lake::{DrainStats, Lake, LakeError, LakeNames, emulator_config};
 
-/// A demo key: never use it for real data.
-pub const DEMO_PII_KEY: &str = "connect-lake-demo-key-not-for-production-use";
+pub use crate::DEMO_PII_KEY;
+const DENY_LIST: &str = include_str!("../../../events/deny-list.txt");
+const FRAUD_POLICY: &str = include_str!("../../../events/fraud-policy.json");
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub contacts: usize,
     pub seed: u64,
+    pub transcripts: usize,
+    pub recordings: usize,
+    pub flow_events: usize,
     pub progress: bool,
+    pub keep_running: bool,
     /// Where the function binaries are; by default next to this executable.
     pub bin_dir: Option<PathBuf>,
 }
@@ -32,14 +44,38 @@ impl Default for DemoOptions {
         DemoOptions {
             contacts: 2000,
             seed: 42,
+            transcripts: 300,
+            recordings: 20,
+            flow_events: 500,
             progress: true,
+            keep_running: false,
             bin_dir: None,
+        }
+    }
+}
+
+impl DemoOptions {
+    /// Scales transcripts, recordings and flow events with the number of contacts.
+    pub fn scaled(contacts: usize, seed: u64) -> Self {
+        let base = DemoOptions::default();
+        let scale = |n: usize| (n * contacts).div_ceil(base.contacts).max(1);
+        DemoOptions {
+            contacts,
+            seed,
+            transcripts: scale(base.transcripts),
+            recordings: scale(base.recordings),
+            flow_events: scale(base.flow_events),
+            ..base
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
+    #[error("the local AWS emulator: {0}")]
+    Emulator(#[from] EmulatorError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
     #[error("could not start {name}: {source}")]
     Start { name: &'static str, source: FunctionError },
     #[error("{name} invocation failed: {source}")]
@@ -48,7 +84,7 @@ pub enum DemoError {
     FunctionError { name: &'static str, message: String },
     #[error("firehose-transform broke Firehose's contract: {0}")]
     Contract(#[from] ContractError),
-    #[error("{0}")]
+    #[error("records lost or failed unexpectedly: {0}")]
     Lost(String),
 }
 
@@ -58,7 +94,10 @@ pub struct StageFigures {
     pub records: u64,
     pub bytes: u64,
     pub invocations: u64,
+    /// Wall time of the stage, emulator calls included.
     pub elapsed: Duration,
+    /// Time inside the function invocations alone.
+    pub function_time: Duration,
 }
 
 impl StageFigures {
@@ -70,14 +109,34 @@ impl StageFigures {
 /// Everything the demo did, for the summary and for the end-to-end tests.
 #[derive(Debug, Clone, Default)]
 pub struct DemoReport {
+    pub endpoint: String,
+    pub bucket: String,
     pub contacts: usize,
     pub ctr_records_streamed: usize,
     pub superseded_copies: usize,
     pub agent_events: usize,
     pub heartbeats: usize,
     pub delivery: Delivery,
+    pub objects_written: usize,
+    /// Distinct contact ids found in the `ctr` objects read back from the lake.
+    pub contacts_in_lake: usize,
     pub transform: StageFigures,
     pub transform_init: Duration,
+    pub catalog: DrainStats,
+    pub catalog_figures: StageFigures,
+    pub partitions: BTreeMap<String, usize>,
+    pub transcripts_put: usize,
+    pub recordings_put: usize,
+    pub enrich: DrainStats,
+    pub enrich_figures: StageFigures,
+    pub contact_sentiment_rows: usize,
+    pub sentiment: BTreeMap<String, usize>,
+    pub flow_figures: StageFigures,
+    pub denied: usize,
+    pub deny_listed_calls: usize,
+    pub fraud_levels: BTreeMap<String, usize>,
+    pub fraud_reasons: BTreeMap<String, usize>,
+    pub flow_errors: usize,
 }
 
 fn binary(opts: &DemoOptions, name: &str) -> PathBuf {
@@ -100,13 +159,55 @@ fn bar(opts: &DemoOptions, len: u64, label: &str) -> ProgressBar {
     pb
 }
 
-/// Runs the demo.
+async fn start(
+    opts: &DemoOptions,
+    name: &'static str,
+    env: Vec<(&'static str, String)>,
+) -> Result<LocalFunction, DemoError> {
+    LocalFunction::start(&binary(opts, name), env)
+        .await
+        .map_err(|source| DemoError::Start { name, source })
+}
+
+/// Runs the demo. With `keep_running`, the emulator stays up until Ctrl-C.
 ///
 /// # Errors
 /// A function that cannot start, fails, breaks its contract, or loses records.
 pub async fn run(opts: &DemoOptions) -> Result<DemoReport, DemoError> {
-    let traffic = Generator::new(opts.seed).traffic(&TrafficOptions::new(opts.contacts, opts.seed));
+    let emulator = Emulator::start().await?;
+    let report = run_on(opts, &emulator).await?;
+    if opts.keep_running {
+        println!("{}", summary(&report));
+        println!(
+            "The emulator stays up at {} until Ctrl-C. For example:",
+            emulator.endpoint()
+        );
+        println!("  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \\");
+        println!(
+            "  aws --endpoint-url {} s3 ls s3://{}/ --recursive | head",
+            emulator.endpoint(),
+            report.bucket
+        );
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    Ok(report)
+}
+
+/// Runs the demo against an emulator that is already up.
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoReport, DemoError> {
+    let names = LakeNames::default();
+    let lake = Lake::new(&emulator_config(emulator).await, names.clone());
+    lake.provision(DENY_LIST, FRAUD_POLICY).await?;
+
+    let mut generator = Generator::new(opts.seed);
+    let traffic_opts = TrafficOptions::new(opts.contacts, opts.seed);
+    let traffic = generator.traffic(&traffic_opts);
     let mut report = DemoReport {
+        endpoint: emulator.endpoint(),
+        bucket: names.bucket.clone(),
         contacts: traffic.unique_contacts(),
         ctr_records_streamed: traffic.ctrs.len(),
         superseded_copies: traffic.ctrs.iter().filter(|c| !c.latest).count(),
@@ -119,7 +220,19 @@ pub async fn run(opts: &DemoOptions) -> Result<DemoReport, DemoError> {
         ..DemoReport::default()
     };
 
-    // Stage 1: the stream, with agent events interleaved, through firehose-transform.
+    let mut common: Vec<(&'static str, String)> = emulator.env();
+    common.extend([
+        ("LAKE_BUCKET", names.bucket.clone()),
+        ("GLUE_DATABASE", names.database.clone()),
+        // Firehose converts to Parquet in AWS; the demo plays Firehose without that step, so the
+        // lake holds JSON lines and the tables are declared JSON.
+        ("LAKE_FORMAT", "json".to_owned()),
+        ("PII_TOKEN_KEY", DEMO_PII_KEY.to_owned()),
+        ("METRICS_NAMESPACE", "ConnectLakeDemo".to_owned()),
+        ("AWS_LAMBDA_LOG_LEVEL", "WARN".to_owned()),
+    ]);
+
+    // Stage 1: the stream, agent events interleaved, through firehose-transform into S3.
     let mut stream: Vec<Vec<u8>> = Vec::with_capacity(traffic.ctrs.len() + traffic.agent_events.len());
     let mut events = traffic.agent_events.iter();
     for (i, c) in traffic.ctrs.iter().enumerate() {
@@ -131,37 +244,34 @@ pub async fn run(opts: &DemoOptions) -> Result<DemoReport, DemoError> {
         }
     }
     stream.extend(events.cloned());
-
     let name = "firehose-transform";
-    let env = [
-        ("PII_TOKEN_KEY", DEMO_PII_KEY.to_owned()),
-        ("AWS_LAMBDA_LOG_LEVEL", "WARN".to_owned()),
-    ];
-    let function = LocalFunction::start(&binary(opts, name), env)
-        .await
-        .map_err(|source| DemoError::Start { name, source })?;
-    report.transform_init = function.init;
-    let arrival_ms = 1_772_928_000_000; // 2026-03-08T00:00:00Z
-    let requests = firehose::batches(&stream, firehose::DEFAULT_BATCH_BYTES, arrival_ms);
-    let pb = bar(opts, stream.len() as u64, "firehose-transform");
+    let transform = start(opts, name, common.clone()).await?;
+    report.transform_init = transform.init;
+    let requests = firehose::batches(&stream, firehose::DEFAULT_BATCH_BYTES, 1_772_928_000_000);
+    let pb = bar(opts, stream.len() as u64, "1 firehose-transform");
     let started = Instant::now();
-    for request in &requests {
+    for (batch, request) in requests.iter().enumerate() {
         let body = serde_json::to_vec(request).unwrap_or_default();
         report.transform.bytes += body.len() as u64;
-        let invocation = function
+        let invocation = transform
             .invoke(body, Duration::from_secs(60))
             .await
             .map_err(|source| DemoError::Invoke { name, source })?;
+        report.transform.function_time += invocation.round_trip;
         let response = invocation
             .response()
             .map_err(|message| DemoError::FunctionError { name, message })?;
-        report.delivery.add(request, response)?;
+        let mut delivered = Delivery::default();
+        delivered.add(request, response)?;
+        report.objects_written += lake.deliver(&delivered, "connect-lake-demo-ctr", batch).await?;
+        report.delivery.merge(delivered);
         report.transform.invocations += 1;
         report.transform.records += request.records.len() as u64;
         pb.inc(request.records.len() as u64);
     }
     report.transform.elapsed = started.elapsed();
     pb.finish();
+    drop(transform);
 
     let expected_dropped = report.superseded_copies + report.heartbeats;
     let expected_ok = stream.len() - expected_dropped;
@@ -169,6 +279,197 @@ pub async fn run(opts: &DemoOptions) -> Result<DemoReport, DemoError> {
         return Err(DemoError::Lost(format!(
             "firehose-transform: {} Ok, {} Dropped, {} ProcessingFailed; expected {expected_ok} Ok and {expected_dropped} Dropped",
             report.delivery.ok, report.delivery.dropped, report.delivery.failed
+        )));
+    }
+    // Every generated contact must be in the lake (or among the failed records).
+    let mut in_lake = BTreeSet::new();
+    for key in lake.keys("ctr/").await? {
+        let body = lake.get(&key).await?;
+        for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if let Ok(row) = serde_json::from_slice::<Value>(line)
+                && let Some(id) = row["contact_id"].as_str()
+            {
+                in_lake.insert(id.to_owned());
+            }
+        }
+    }
+    report.contacts_in_lake = in_lake.len();
+    let missing: Vec<&String> = traffic
+        .ctrs
+        .iter()
+        .filter(|c| c.latest)
+        .map(|c| &c.contact_id)
+        .filter(|id| !in_lake.contains(*id))
+        .collect();
+    if !missing.is_empty() && report.delivery.failed == 0 {
+        return Err(DemoError::Lost(format!(
+            "{} contacts are neither in the lake nor failed",
+            missing.len()
+        )));
+    }
+
+    // Stage 2: bucket notifications → SQS → s3-cataloger → Glue.
+    let cataloger = start(opts, "s3-cataloger", common.clone()).await?;
+    let pb = bar(opts, report.objects_written as u64, "2 s3-cataloger");
+    let started = Instant::now();
+    report.catalog = lake.drain(&names.catalog_queue, "s3-cataloger", &cataloger).await?;
+    report.catalog_figures.elapsed = started.elapsed();
+    pb.set_position(report.catalog.messages);
+    pb.finish();
+
+    // Stage 3: transcripts and recordings → SQS → sentiment-enricher → lake → cataloged.
+    let voice: Vec<(String, time::OffsetDateTime)> = traffic
+        .ctrs
+        .iter()
+        .filter(|c| c.latest)
+        .filter_map(|c| {
+            let v: Value = serde_json::from_slice(&c.json).ok()?;
+            (v["Channel"] == "VOICE" && v["Agent"].is_object()).then(|| {
+                let start =
+                    connect_lake::time_fmt::parse_rfc3339(v["InitiationTimestamp"].as_str().unwrap_or_default());
+                (c.contact_id.clone(), start.unwrap_or(time::OffsetDateTime::UNIX_EPOCH))
+            })
+        })
+        .collect();
+    let formats = [
+        TranscriptFormat::Standard,
+        TranscriptFormat::CallAnalytics,
+        TranscriptFormat::ContactLens,
+    ];
+    let pb = bar(
+        opts,
+        (opts.transcripts + opts.recordings) as u64,
+        "3 sentiment-enricher",
+    );
+    let mut inputs = Vec::new();
+    for (i, (contact_id, at)) in voice.iter().take(opts.transcripts).enumerate() {
+        let format = formats[i % formats.len()];
+        let object = generator.transcript(
+            contact_id,
+            *at,
+            format,
+            &names.transcripts_prefix,
+            &names.recordings_prefix,
+        );
+        inputs.push((object.key, object.body));
+    }
+    report.transcripts_put = lake.put_all(inputs).await?;
+    for (contact_id, at) in voice.iter().skip(opts.transcripts).take(opts.recordings) {
+        let key = format!(
+            "{}demo/CallRecordings/{:04}/{:02}/{:02}/{contact_id}_{:04}{:02}{:02}T{:02}:{:02}_UTC.wav",
+            names.recordings_prefix,
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute()
+        );
+        lake.put(&key, b"RIFF\0\0\0\0WAVEfmt ".to_vec()).await?;
+        report.recordings_put += 1;
+    }
+    let mut enricher_env = common.clone();
+    enricher_env.extend([
+        ("SENTIMENT_PROVIDER", "lexicon".to_owned()),
+        ("RECORDINGS_PREFIX", names.recordings_prefix.clone()),
+        ("TRANSCRIPTS_PREFIX", names.transcripts_prefix.clone()),
+        ("TRANSCRIBE_LANGUAGE", "en-US".to_owned()),
+        (
+            "TRANSCRIBE_ROLE_ARN",
+            "arn:aws:iam::012345678901:role/connect-lake-demo-transcribe".to_owned(),
+        ),
+    ]);
+    let enricher = start(opts, "sentiment-enricher", enricher_env).await?;
+    let started = Instant::now();
+    report.enrich = lake.drain(&names.enrich_queue, "sentiment-enricher", &enricher).await?;
+    report.enrich_figures.elapsed = started.elapsed();
+    report.enrich_figures.records = report.enrich.messages;
+    pb.set_position(report.enrich.messages);
+    pb.finish();
+    // The sentiment tables' new objects are cataloged like any other.
+    let more = lake.drain(&names.catalog_queue, "s3-cataloger", &cataloger).await?;
+    report.catalog.messages += more.messages;
+    report.catalog.failed += more.failed;
+    report.catalog.invocations += more.invocations;
+    report.catalog.function_time += more.function_time;
+    report.catalog_figures.records = report.catalog.messages;
+    report.catalog_figures.function_time = report.catalog.function_time;
+    report.enrich_figures.function_time = report.enrich.function_time;
+    drop((cataloger, enricher));
+    for key in lake.keys("contact_sentiment/").await? {
+        let body = lake.get(&key).await?;
+        for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if let Ok(row) = serde_json::from_slice::<Value>(line) {
+                report.contact_sentiment_rows += 1;
+                let s = row["customer_sentiment"].as_str().unwrap_or("UNKNOWN").to_owned();
+                *report.sentiment.entry(s).or_default() += 1;
+            }
+        }
+    }
+    report.partitions = lake.glue_partitions().await?;
+    if report.catalog.failed > 0 || report.enrich.failed > 0 {
+        return Err(DemoError::Lost(format!(
+            "{} cataloger and {} enricher messages failed",
+            report.catalog.failed, report.enrich.failed
+        )));
+    }
+
+    // Stage 4: contact-flow invocations → contact-flow-logger and fraud-router.
+    let mut flow_env = common.clone();
+    flow_env.extend([
+        ("DENY_LIST_URI", lake.deny_list_uri()),
+        ("FRAUD_POLICY_URI", lake.policy_uri()),
+    ]);
+    let logger = start(opts, "contact-flow-logger", flow_env.clone()).await?;
+    let router = start(opts, "fraud-router", flow_env).await?;
+    let pb = bar(opts, opts.flow_events as u64, "4 contact flows");
+    let started = Instant::now();
+    for i in 0..opts.flow_events {
+        let (caller, event) = generator.flow_event(i);
+        if caller == Caller::DenyListed {
+            report.deny_listed_calls += 1;
+        }
+        for (name, function) in [("contact-flow-logger", &logger), ("fraud-router", &router)] {
+            let answer = function.invoke_json(&event, Duration::from_secs(8)).await;
+            report.flow_figures.invocations += 1;
+            if let Ok(inv) = &answer {
+                report.flow_figures.function_time += inv.round_trip;
+            }
+            let parsed = answer.map_err(|e| e.to_string()).and_then(|inv| {
+                let body = inv.response()?;
+                serde_json::from_slice::<BTreeMap<String, String>>(body).map_err(|e| e.to_string())
+            });
+            let Ok(answer) = parsed else {
+                report.flow_errors += 1;
+                continue;
+            };
+            if name == "contact-flow-logger" {
+                if answer.get("deny").is_some_and(|d| d == "true") {
+                    report.denied += 1;
+                }
+            } else {
+                *report
+                    .fraud_levels
+                    .entry(answer.get("risk_level").cloned().unwrap_or_default())
+                    .or_default() += 1;
+                // Flow answers allow only letters, digits, `-`, `_` and `.`: the codes are `.`-separated.
+                let reasons = answer.get("reasons").map(|r| r.split([',', '.'])).into_iter().flatten();
+                for reason in reasons.filter(|r| !r.is_empty()) {
+                    *report.fraud_reasons.entry(reason.to_owned()).or_default() += 1;
+                }
+            }
+        }
+        report.flow_figures.records += 1;
+        pb.inc(1);
+    }
+    report.flow_figures.elapsed = started.elapsed();
+    pb.finish();
+    if report.flow_errors > 0 || report.denied < report.deny_listed_calls {
+        return Err(DemoError::Lost(format!(
+            "{} contact-flow answers were errors; {} of {} deny-listed callers were denied (numbers {DENY_LISTED:?})",
+            report.flow_errors, report.denied, report.deny_listed_calls
         )));
     }
     Ok(report)
@@ -179,6 +480,8 @@ pub fn summary(report: &DemoReport) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let d = &report.delivery;
+    let per_s = |f: &StageFigures| f.records as f64 / f.elapsed.as_secs_f64().max(1e-9);
+    let in_fn = |f: &StageFigures| f.records as f64 / f.function_time.as_secs_f64().max(1e-9);
     let _ = writeln!(s, "\nconnect-lake demo summary");
     let _ = writeln!(s, "=========================");
     let _ = writeln!(
@@ -188,42 +491,99 @@ pub fn summary(report: &DemoReport) -> String {
     );
     let _ = writeln!(
         s,
-        "\nfirehose-transform (the demo plays Firehose's buffering and dynamic partitioning)"
+        "\n1. firehose-transform (the demo plays Firehose's buffering, partitioning and S3 delivery)"
     );
     let _ = writeln!(
         s,
-        "  results: Ok {}  Dropped {}  ProcessingFailed {}",
+        "   results: Ok {}  Dropped {}  ProcessingFailed {}",
         d.ok, d.dropped, d.failed
     );
     for (table, rows) in &d.rows_per_table {
         let partitions = d.partitions.keys().filter(|(t, _)| t == table).count();
-        let _ = writeln!(s, "  {table:<14} {rows:>6} rows in {partitions} hourly partitions");
+        let _ = writeln!(s, "   {table:<14} {rows:>6} rows in {partitions} hourly partitions");
     }
+    let _ = writeln!(
+        s,
+        "   {} objects written; {} distinct contacts read back from the lake",
+        report.objects_written, report.contacts_in_lake
+    );
     let t = &report.transform;
     let _ = writeln!(
         s,
-        "  throughput: {:.0} records/s, {:.1} MB/s of request JSON, {} invocations, init {:.1} ms",
-        t.records_per_second(),
-        t.bytes as f64 / 1e6 / t.elapsed.as_secs_f64().max(1e-9),
+        "   throughput: {:.0} records/s in the function ({:.1} MB/s of request JSON, {} invocations, init {:.1} ms); \
+         {:.0} records/s with the emulator's S3 writes",
+        in_fn(t),
+        t.bytes as f64 / 1e6 / t.function_time.as_secs_f64().max(1e-9),
         t.invocations,
-        report.transform_init.as_secs_f64() * 1e3
+        report.transform_init.as_secs_f64() * 1e3,
+        per_s(t)
     );
-    let mut by_hour: BTreeMap<&str, u64> = BTreeMap::new();
-    for ((table, prefix), data) in &d.partitions {
-        if table == "ctr" {
-            by_hour.insert(prefix.as_str(), data.iter().filter(|b| **b == b'\n').count() as u64);
-        }
+    let _ = writeln!(
+        s,
+        "\n2. s3-cataloger: {} notifications in {} invocations, {} failed; {:.0} notifications/s in the function, {:.0}/s with the emulator",
+        report.catalog.messages,
+        report.catalog.invocations,
+        report.catalog.failed,
+        in_fn(&report.catalog_figures),
+        per_s(&report.catalog_figures)
+    );
+    let _ = writeln!(s, "   Glue tables and partitions:");
+    for (table, n) in &report.partitions {
+        let _ = writeln!(s, "   {table:<18} {n:>4} partitions");
     }
-    let _ = writeln!(s, "\n  busiest ctr partitions:");
-    let mut busiest: Vec<_> = by_hour.into_iter().collect();
-    busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    for (prefix, n) in busiest.iter().take(3) {
-        let _ = writeln!(s, "    {prefix:<48} {n:>5} rows");
-    }
-    for table in ["ctr", "agent_events"] {
-        if let Some((_, row)) = d.rows().find(|(k, _)| k.0 == table) {
-            let _ = writeln!(s, "\n  sample {table} row:\n    {row}");
-        }
-    }
+    let _ = writeln!(
+        s,
+        "\n3. sentiment-enricher (lexicon provider): {} transcripts and {} recordings, {} notifications, {} failed; \
+         {:.0} objects/s in the function, {:.0}/s with the emulator",
+        report.transcripts_put,
+        report.recordings_put,
+        report.enrich.messages,
+        report.enrich.failed,
+        in_fn(&report.enrich_figures),
+        per_s(&report.enrich_figures)
+    );
+    let total: usize = report.sentiment.values().sum();
+    let dist: Vec<String> = report
+        .sentiment
+        .iter()
+        .map(|(k, v)| format!("{k} {v} ({:.0}%)", 100.0 * *v as f64 / total.max(1) as f64))
+        .collect();
+    let _ = writeln!(s, "   customer sentiment per contact: {}", dist.join(", "));
+    let _ = writeln!(
+        s,
+        "\n4. contact flows: {} invocations of each function, {:.0} invocations/s, {:.2} ms per answer on average",
+        report.flow_figures.records,
+        report.flow_figures.invocations as f64 / report.flow_figures.elapsed.as_secs_f64().max(1e-9),
+        report.flow_figures.function_time.as_secs_f64() * 1e3 / report.flow_figures.invocations.max(1) as f64
+    );
+    let _ = writeln!(
+        s,
+        "   contact-flow-logger: {} callers denied ({} calls came from deny-listed numbers)",
+        report.denied, report.deny_listed_calls
+    );
+    let levels: Vec<String> = report.fraud_levels.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(s, "   fraud-router decisions: {}", levels.join(", "));
+    let mut reasons: Vec<(&String, &usize)> = report.fraud_reasons.iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let top: Vec<String> = reasons.iter().take(5).map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(s, "   top reasons: {}", top.join(", "));
+    let _ = writeln!(
+        s,
+        "\nwhere to look: s3://{}/ (emulator at {})",
+        report.bucket, report.endpoint
+    );
+    let _ = writeln!(
+        s,
+        "   curated tables: ctr/ agent_events/ sentiment_turns/ contact_sentiment/ (year=/month=/day=/hour=/)"
+    );
+    let _ = writeln!(
+        s,
+        "   inputs and config: transcripts/ connect/ config/ ; failed records: errors/processing-failed/"
+    );
+    let _ = writeln!(
+        s,
+        "   list them: make demo DEMO_ARGS=--keep-running, then aws --endpoint-url <endpoint> s3 ls s3://{}/ --recursive",
+        report.bucket
+    );
     s
 }

@@ -154,7 +154,8 @@ impl Delivery {
         Ok(())
     }
 
-    fn merge(&mut self, other: Delivery) {
+    /// Adds another delivery's counts and rows to this one.
+    pub fn merge(&mut self, other: Delivery) {
         self.ok += other.ok;
         self.dropped += other.dropped;
         self.failed += other.failed;

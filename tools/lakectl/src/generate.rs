@@ -501,3 +501,369 @@ mod tests {
         assert!(abandoned > 0);
     }
 }
+
+// --- Transcripts and contact-flow invocations ---------------------------------------------
+
+const POSITIVE: [&str; 6] = [
+    "Thank you so much, that was really helpful.",
+    "Great, I appreciate your help today!",
+    "Perfect, that works for me. You have been wonderful.",
+    "That is excellent news, thanks a lot.",
+    "I am happy with that solution, thank you.",
+    "Awesome, you made this really easy.",
+];
+const NEGATIVE: [&str; 6] = [
+    "This is really frustrating, I was charged twice again.",
+    "I am very unhappy with the service and I want to cancel.",
+    "The outage ruined my whole day and nobody called me back.",
+    "Honestly this is terrible, I have been waiting for an hour.",
+    "I hate having to call about the same problem every month.",
+    "That is not acceptable, the last agent was rude and useless.",
+];
+const NEUTRAL: [&str; 6] = [
+    "Can you confirm the account number, please?",
+    "It ends in four two one.",
+    "Let me check that for you.",
+    "The order was placed on Tuesday.",
+    "I will transfer you to the billing team.",
+    "Please hold while I look at the account.",
+];
+
+/// The three transcript formats the sentiment enricher reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TranscriptFormat {
+    /// Amazon Transcribe standard output with channel identification.
+    Standard,
+    /// Amazon Transcribe Call Analytics output.
+    CallAnalytics,
+    /// A Contact Lens analysis file written by Connect.
+    ContactLens,
+}
+
+/// A generated transcript object.
+#[derive(Debug, Clone)]
+pub struct TranscriptObject {
+    pub contact_id: String,
+    pub format: TranscriptFormat,
+    pub key: String,
+    pub body: Vec<u8>,
+}
+
+fn yyyymmdd(t: OffsetDateTime) -> String {
+    format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day())
+}
+
+impl Generator {
+    /// A conversation: alternating agent and customer turns, with a mood that drifts.
+    fn conversation(&mut self) -> Vec<(&'static str, String)> {
+        let turns = self.rng.random_range(4..10);
+        let mood: i32 = self.rng.random_range(-1..=1);
+        (0..turns)
+            .map(|i| {
+                let speaker = if i % 2 == 0 { "AGENT" } else { "CUSTOMER" };
+                let roll = self.rng.random_range(0..10) + mood * 2;
+                let pool = if speaker == "AGENT" && roll < 7 {
+                    &NEUTRAL
+                } else if roll < 3 {
+                    &NEGATIVE
+                } else if roll < 7 {
+                    &NEUTRAL
+                } else {
+                    &POSITIVE
+                };
+                let a = pool[self.rng.random_range(0..pool.len())];
+                let b = NEUTRAL[self.rng.random_range(0..NEUTRAL.len())];
+                let text = if self.rng.random_bool(0.4) {
+                    format!("{a} {b}")
+                } else {
+                    a.to_owned()
+                };
+                (speaker, text)
+            })
+            .collect()
+    }
+
+    /// A transcript of `format` for a contact that started at `start`.
+    pub fn transcript(
+        &mut self,
+        contact_id: &str,
+        start: OffsetDateTime,
+        format: TranscriptFormat,
+        transcripts_prefix: &str,
+        recordings_prefix: &str,
+    ) -> TranscriptObject {
+        let turns = self.conversation();
+        let (key, body) = match format {
+            TranscriptFormat::Standard => {
+                let key = format!(
+                    "{transcripts_prefix}{contact_id}_{}T{:02}{:02}Z.json",
+                    yyyymmdd(start),
+                    start.hour(),
+                    start.minute()
+                );
+                (key, standard_transcript(contact_id, &turns))
+            }
+            TranscriptFormat::CallAnalytics => {
+                let key = format!(
+                    "{transcripts_prefix}{contact_id}_{}T{:02}{:02}Z.json",
+                    yyyymmdd(start),
+                    start.hour(),
+                    start.minute()
+                );
+                (key, analytics_transcript(&turns, None))
+            }
+            TranscriptFormat::ContactLens => {
+                let key = format!(
+                    "{recordings_prefix}demo/Analysis/Voice/{:04}/{:02}/{:02}/{contact_id}_analysis_{}.json",
+                    start.year(),
+                    u8::from(start.month()),
+                    start.day(),
+                    ts(start)
+                );
+                (key, analytics_transcript(&turns, Some(contact_id)))
+            }
+        };
+        TranscriptObject {
+            contact_id: contact_id.to_owned(),
+            format,
+            key,
+            body,
+        }
+    }
+}
+
+/// Transcribe standard output with channel identification: `ch_0` is the agent.
+fn standard_transcript(contact_id: &str, turns: &[(&str, String)]) -> Vec<u8> {
+    let mut items = Vec::new();
+    let mut channels: [Vec<Value>; 2] = [Vec::new(), Vec::new()];
+    let mut t = 0.5f64;
+    let mut id = 0;
+    for (speaker, text) in turns {
+        let ch = usize::from(*speaker != "AGENT");
+        let label = format!("ch_{ch}");
+        for word in text.split_whitespace() {
+            let (core, punct) = match word.char_indices().last() {
+                Some((i, c)) if ".,?!".contains(c) => (&word[..i], Some(c)),
+                _ => (word, None),
+            };
+            let end = t + 0.05 * core.len() as f64 + 0.1;
+            let item = json!({
+                "id": id, "channel_label": label, "start_time": format!("{t:.2}"), "end_time": format!("{end:.2}"),
+                "alternatives": [{"confidence": "0.98", "content": core}], "type": "pronunciation",
+            });
+            id += 1;
+            channels[ch].push(item.clone());
+            items.push(item);
+            t = end + 0.04;
+            if let Some(p) = punct {
+                let item = json!({"id": id, "channel_label": label, "alternatives": [{"confidence": "0.0", "content": p.to_string()}], "type": "punctuation"});
+                id += 1;
+                channels[ch].push(item.clone());
+                items.push(item);
+            }
+        }
+        t += 0.6;
+    }
+    let transcript: Vec<&str> = turns.iter().map(|(_, s)| s.as_str()).collect();
+    let doc = json!({
+        "jobName": format!("connect-lake-{contact_id}"),
+        "accountId": ACCOUNT,
+        "status": "COMPLETED",
+        "results": {
+            "transcripts": [{"transcript": transcript.join(" ")}],
+            "channel_labels": {"channels": [
+                {"channel_label": "ch_0", "items": channels[0]},
+                {"channel_label": "ch_1", "items": channels[1]},
+            ], "number_of_channels": 2},
+            "items": items,
+        },
+    });
+    serde_json::to_vec(&doc).unwrap_or_default()
+}
+
+/// Call Analytics output, or with `contact_id` a Contact Lens analysis file (which names its
+/// participants by `ParticipantId`, has one `LoudnessScore` list, and carries the contact id).
+fn analytics_transcript(turns: &[(&str, String)], contact_id: Option<&str>) -> Vec<u8> {
+    let mut at = 400u64;
+    let transcript: Vec<Value> = turns
+        .iter()
+        .enumerate()
+        .map(|(i, (speaker, text))| {
+            let duration = 400 + 60 * text.len() as u64;
+            let sentiment = if NEGATIVE.iter().any(|n| text.starts_with(n)) {
+                "NEGATIVE"
+            } else if POSITIVE.iter().any(|p| text.starts_with(p)) {
+                "POSITIVE"
+            } else {
+                "NEUTRAL"
+            };
+            let mut turn = json!({
+                "Id": format!("turn-{i}"), "Content": text, "BeginOffsetMillis": at, "EndOffsetMillis": at + duration,
+                "Sentiment": sentiment,
+            });
+            if contact_id.is_some() {
+                turn["ParticipantId"] = json!(speaker);
+                turn["LoudnessScore"] = json!([71.2, 74.8, 69.9]);
+            } else {
+                turn["ParticipantRole"] = json!(speaker);
+                turn["LoudnessScores"] = json!([71.2, 74.8, 69.9]);
+            }
+            at += duration + 300;
+            turn
+        })
+        .collect();
+    let talk = |who: &str| -> u64 {
+        transcript
+            .iter()
+            .filter(|t| t["ParticipantId"] == who || t["ParticipantRole"] == who)
+            .map(|t| t["EndOffsetMillis"].as_u64().unwrap_or(0) - t["BeginOffsetMillis"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let characteristics = json!({
+        "NonTalkTime": {"Instances": [], "TotalTimeMillis": 300 * turns.len() as u64},
+        "Interruptions": {"InterruptionsByInterrupter": {}, "TotalCount": 0, "TotalTimeMillis": 0},
+        "TotalConversationDurationMillis": at,
+        "TalkTime": {"DetailsByParticipant": {"AGENT": {"TotalTimeMillis": talk("AGENT")}, "CUSTOMER": {"TotalTimeMillis": talk("CUSTOMER")}}, "TotalTimeMillis": talk("AGENT") + talk("CUSTOMER")},
+    });
+    let doc = match contact_id {
+        Some(id) => json!({
+            "Version": "1.1.0", "AccountId": ACCOUNT, "Channel": "VOICE", "ContentMetadata": {"Output": "Raw"},
+            "JobStatus": "COMPLETED", "LanguageCode": "en-US",
+            "Participants": [{"ParticipantId": "CUSTOMER", "ParticipantRole": "CUSTOMER"}, {"ParticipantId": "AGENT", "ParticipantRole": "AGENT"}],
+            "Categories": {"MatchedCategories": [], "MatchedDetails": {}},
+            "ConversationCharacteristics": characteristics,
+            "CustomModels": [],
+            "CustomerMetadata": {"ContactId": id, "InstanceId": INSTANCE_ID, "InputS3Uri": format!("s3://connect-recordings/connect/demo/CallRecordings/{id}.wav")},
+            "Transcript": transcript,
+        }),
+        None => json!({
+            "JobName": "connect-lake-call-analytics", "AccountId": ACCOUNT, "JobStatus": "COMPLETED", "LanguageCode": "en-US",
+            "Channel": "VOICE", "Participants": [{"ParticipantRole": "AGENT"}, {"ParticipantRole": "CUSTOMER"}],
+            "ContentMetadata": {"Output": "Raw"}, "Categories": {"MatchedCategories": [], "MatchedDetails": {}},
+            "ConversationCharacteristics": characteristics,
+            "Transcript": transcript,
+        }),
+    };
+    serde_json::to_vec(&doc).unwrap_or_default()
+}
+
+/// Who calls in a generated contact-flow invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Benign,
+    DenyListed,
+    Suspicious,
+    Withheld,
+    InternationalForwarding,
+    HighRiskCountry,
+    Chat,
+}
+
+impl Caller {
+    pub const fn label(self) -> &'static str {
+        match self {
+            Caller::Benign => "benign",
+            Caller::DenyListed => "deny-listed",
+            Caller::Suspicious => "suspicious",
+            Caller::Withheld => "withheld",
+            Caller::InternationalForwarding => "intl-forwarding",
+            Caller::HighRiskCountry => "high-risk-country",
+            Caller::Chat => "chat",
+        }
+    }
+}
+
+/// Numbers on the demo deny list (from ranges reserved for fiction).
+pub const DENY_LISTED: [&str; 3] = ["+12025550143", "+12025550166", "+447700900666"];
+
+impl Generator {
+    /// A Connect "Invoke AWS Lambda function" event, with the telephony attributes a flow maps
+    /// from `$.Media.Sip.Headers.*` into the block's parameters.
+    pub fn flow_event(&mut self, index: usize) -> (Caller, Value) {
+        let caller = match self.rng.random_range(0..100) {
+            0..62 => Caller::Benign,
+            62..70 => Caller::DenyListed,
+            70..80 => Caller::Suspicious,
+            80..86 => Caller::Withheld,
+            86..92 => Caller::InternationalForwarding,
+            92..96 => Caller::HighRiskCountry,
+            _ => Caller::Chat,
+        };
+        let contact_id = uuid(&mut self.rng);
+        let area = AREA_CODES[self.rng.random_range(0..AREA_CODES.len())];
+        let mut number = format!("+1{area}555{:04}", self.rng.random_range(100..200));
+        let mut params = serde_json::Map::new();
+        params.insert(
+            "FlowName".into(),
+            json!(["Inbound-Main", "Billing-IVR", "Support-IVR"][index % 3]),
+        );
+        params.insert(
+            "Step".into(),
+            json!(["Greeting", "Menu", "Authenticate", "Queue"][self.rng.random_range(0..4)]),
+        );
+        let mut oli = "00";
+        let mut jip = format!("{area}555");
+        let mut hops = self.rng.random_range(1..4).to_string();
+        let mut pai = format!("<sip:{number}@carrier.example;user=phone>");
+        let mut forwarding = String::new();
+        match caller {
+            Caller::DenyListed => number = DENY_LISTED[self.rng.random_range(0..DENY_LISTED.len())].to_owned(),
+            Caller::Suspicious => {
+                oli = ["27", "29", "70", "62"][self.rng.random_range(0..4)];
+                jip = "305555".to_owned();
+                hops = self.rng.random_range(8..20).to_string();
+                pai = format!(
+                    "<sip:+1917555{:04}@carrier.example;user=phone>",
+                    self.rng.random_range(0..10_000)
+                );
+            }
+            Caller::Withheld => {
+                number = "anonymous".to_owned();
+                pai = "<sip:anonymous@anonymous.invalid>".to_owned();
+            }
+            Caller::InternationalForwarding => {
+                forwarding = "<sip:+447700900456@gw.carrier.example>;reason=unconditional;counter=1".to_owned();
+            }
+            Caller::HighRiskCountry => {
+                number = format!("+88234{:06}", self.rng.random_range(0..1_000_000));
+                pai = format!("<sip:{number}@carrier.example;user=phone>");
+            }
+            Caller::Benign | Caller::Chat => {}
+        }
+        let is_chat = caller == Caller::Chat;
+        if !is_chat {
+            params.insert("ISUP-OLI".into(), json!(oli));
+            params.insert("JIP".into(), json!(jip));
+            params.insert("Hop-Counter".into(), json!(hops));
+            params.insert("P-Asserted-Identity".into(), json!(pai));
+            params.insert(
+                "From".into(),
+                json!(format!("\"Caller\" <sip:{number}@carrier.example>;tag=a{index}")),
+            );
+            params.insert("To".into(), json!("<sip:+18005550100@connect.example;user=phone>"));
+            params.insert("Call-Forwarding-Indicator".into(), json!(forwarding));
+        }
+        let event = json!({
+            "Name": "ContactFlowEvent",
+            "Details": {
+                "ContactData": {
+                    "Attributes": {"intent": INTENTS[index % INTENTS.len()], "callbackNumber": if is_chat { Value::Null } else { json!(number) }},
+                    "Channel": if is_chat { "CHAT" } else { "VOICE" },
+                    "ContactId": contact_id,
+                    "CustomerEndpoint": if is_chat { Value::Null } else { json!({"Address": number, "Type": "TELEPHONE_NUMBER"}) },
+                    "InitialContactId": contact_id,
+                    "InitiationMethod": if is_chat { "API" } else { "INBOUND" },
+                    "InstanceARN": instance_arn(),
+                    "LanguageCode": "en-US",
+                    "MediaStreams": {"Customer": {"Audio": null}},
+                    "Name": "ContactFlowEvent",
+                    "PreviousContactId": contact_id,
+                    "Queue": if index.is_multiple_of(4) { Value::Null } else { json!({"ARN": Self::arn("queue", "BasicQueue"), "Name": "BasicQueue"}) },
+                    "SystemEndpoint": if is_chat { Value::Null } else { json!({"Address": "+18005550100", "Type": "TELEPHONE_NUMBER"}) },
+                },
+                "Parameters": params,
+            },
+        });
+        (caller, event)
+    }
+}

@@ -1,0 +1,437 @@
+//! fraud-router: a contact flow's "Invoke AWS Lambda function" block asks how risky a call is and
+//! where to route it.
+//!
+//! The router reads the call's telephony attributes (mapped from `$.Media.Sip.Headers.*` into the
+//! block's parameters), checks the caller against the deny list, scores the [`signals`] under the
+//! [`policy`], and answers a flat map:
+//!
+//! ```json
+//! {"risk_score": "65", "risk_level": "high", "route": "fraud_review",
+//!  "reasons": "pai_mismatch.jip_mismatch.high_hop_count", "policy_version": "builtin-2026.1"}
+//! ```
+//!
+//! `reasons` lists reason codes separated by `.`: Connect only accepts letters, digits, `-`, `_`
+//! (and here `.`) in answer values, so a comma is not available.
+//!
+//! Any internal failure (an event that is not a contact-flow event, the decision overrunning its
+//! time budget) answers the safe default instead: `risk_level` `unknown`, the policy's `unknown`
+//! route, reason `degraded`. Each decision is logged as one JSON record (`"record":
+//! "fraud_decision"`) with the facts behind it and no raw number, as training data for a fraud
+//! model, and counted in EMF metrics per level and per reason.
+
+pub mod policy;
+pub mod signals;
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use connect_lake::config::{self, ConfigError, Env, S3Uri, names};
+use connect_lake::contact_flow::{ContactFlowEvent, is_id_like};
+use connect_lake::deny_list::{self, DenyCheck, DenyListCache};
+use connect_lake::flat_answer::FlatAnswer;
+use connect_lake::pii::Tokenizer;
+use connect_lake::remote_config::{ConfigSource, Parser, RemoteConfig, RemoteSettings};
+use connect_lake::telemetry::{Metrics, Unit};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::time::Instant;
+
+use crate::policy::{Level, MAX_POLICY_BYTES, Policy, PolicyError};
+use crate::signals::{CallFacts, Reason};
+
+/// The function's name, as its metrics' `Function` dimension.
+pub const FUNCTION: &str = "fraud-router";
+/// The value of the record's `record` field, which the log subscription filter selects.
+pub const RECORD_TYPE: &str = "fraud_decision";
+/// The reason code of a degraded answer.
+pub const DEGRADED: &str = "degraded";
+/// The `name` of the policy's [`RemoteConfig`]: its log field and metric dimension.
+pub const POLICY_CONFIG_NAME: &str = "fraud_policy";
+/// How much longer than the deny-list budget a whole decision may take before it degrades.
+pub const DECISION_MARGIN: Duration = Duration::from_millis(100);
+
+/// The longest id kept in a record when it is not id-shaped.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// A cached, refreshed policy from `FRAUD_POLICY_URI`.
+pub type PolicyCache = RemoteConfig<Policy>;
+
+/// The function's configuration, read once at start-up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tokenizer: Tokenizer,
+    pub metrics_namespace: String,
+    /// `None` without `DENY_LIST_URI`.
+    pub deny_list: Option<RemoteSettings>,
+    /// `None` without `FRAUD_POLICY_URI`: the built-in policy applies.
+    pub policy: Option<RemoteSettings>,
+    /// The longest a decision may take: the deny-list budget plus [`DECISION_MARGIN`].
+    pub decision_budget: Duration,
+}
+
+impl Config {
+    /// Reads `PII_TOKEN_KEY`, `METRICS_NAMESPACE`, `DENY_LIST_URI`, `DENY_LIST_TTL_SECONDS`,
+    /// `DENY_LIST_BUDGET_MS` and `FRAUD_POLICY_URI`. The policy is refreshed on the deny list's TTL
+    /// and waited for within the same budget.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the variable that is missing or malformed.
+    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        let (ttl, budget) = deny_list::timing_from_env(env)?;
+        let policy = match config::optional(env, names::FRAUD_POLICY_URI) {
+            None => None,
+            Some(uri) => {
+                let uri: S3Uri = uri.parse().map_err(|reason| ConfigError::Invalid {
+                    name: names::FRAUD_POLICY_URI,
+                    reason,
+                })?;
+                Some(RemoteSettings {
+                    ttl,
+                    budget,
+                    max_bytes: MAX_POLICY_BYTES,
+                    ..RemoteSettings::new(uri)
+                })
+            }
+        };
+        Ok(Config {
+            tokenizer: config::tokenizer(env)?,
+            metrics_namespace: config::metrics_namespace(env),
+            deny_list: deny_list::settings_from_env(env)?,
+            policy,
+            decision_budget: budget + DECISION_MARGIN,
+        })
+    }
+}
+
+/// A policy cache reading through `source`; documents that do not validate count as failed loads.
+pub fn policy_cache(settings: RemoteSettings, source: Arc<dyn ConfigSource>, metrics_namespace: &str) -> PolicyCache {
+    let parse: Parser<Policy> =
+        Box::new(|bytes: &[u8]| Policy::from_json(bytes).map_err(|e: PolicyError| e.to_string()));
+    RemoteConfig::new(POLICY_CONFIG_NAME, settings, source, parse, metrics_namespace)
+}
+
+/// Why a decision degraded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RouterError {
+    #[error("the event is not a contact-flow event (no Details.ContactData)")]
+    UnrecognisedEvent,
+    #[error("the decision took longer than its {0:?} budget")]
+    OverBudget(Duration),
+}
+
+impl RouterError {
+    pub const fn code(self) -> &'static str {
+        match self {
+            RouterError::UnrecognisedEvent => "unrecognised_event",
+            RouterError::OverBudget(_) => "over_budget",
+        }
+    }
+}
+
+/// The facts of a decision as logged: codes, booleans, counts and tokens, never a raw number.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Features {
+    /// `number`, `missing`, `withheld`, `not_e164`, `not_applicable`.
+    pub caller: &'static str,
+    pub caller_token: Option<String>,
+    pub calling_code: Option<String>,
+    pub home_calling_code: Option<String>,
+    /// `number`, `digits`, `anonymous`, `other`; absent when the header was not passed.
+    pub pai: Option<&'static str>,
+    pub pai_matches: Option<bool>,
+    pub from: Option<&'static str>,
+    pub from_matches: Option<bool>,
+    pub oli: Option<u8>,
+    pub oli_class: Option<signals::OliClass>,
+    pub jip_matches: Option<bool>,
+    pub hop_count: Option<u32>,
+    /// `domestic`, `international`, `unknown`.
+    pub forwarding: Option<&'static str>,
+    /// `disabled`, `no_number`, `unavailable`, `miss`, `hit`.
+    pub deny_list: &'static str,
+}
+
+/// One decision record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DecisionRecord {
+    pub record: &'static str,
+    pub timestamp: String,
+    pub contact_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub channel: Option<String>,
+    pub risk_score: u8,
+    pub risk_level: &'static str,
+    pub route: String,
+    pub reasons: Vec<&'static str>,
+    pub policy_version: String,
+    pub degraded: bool,
+    /// Why the answer degraded (`unrecognised_event`, `over_budget`).
+    pub error: Option<&'static str>,
+    pub features: Features,
+    pub elapsed_us: u64,
+}
+
+/// What one invocation produced: the answer, the record to log and the metrics to emit.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub answer: FlatAnswer,
+    pub record: DecisionRecord,
+    pub metrics: Vec<Metrics>,
+}
+
+impl Outcome {
+    /// Writes the record as one JSON line to `log` and the metrics as EMF lines to `metrics`, and
+    /// returns the answer. Writing never changes the answer: the decision stands either way.
+    pub fn write(self, log: &mut impl Write, metrics: &mut impl Write, timestamp_ms: i64) -> FlatAnswer {
+        let written = serde_json::to_vec(&self.record)
+            .map_err(std::io::Error::from)
+            .and_then(|mut line| {
+                line.push(b'\n');
+                log.write_all(&line)?;
+                log.flush()
+            });
+        if let Err(error) = written {
+            tracing::error!(%error, "the fraud decision record could not be written");
+        }
+        for m in &self.metrics {
+            if let Err(error) = m.write_to(metrics, timestamp_ms) {
+                tracing::warn!(%error, "could not write metrics");
+            }
+        }
+        self.answer
+    }
+
+    /// [`Outcome::write`] to stderr (logs) and stdout (EMF), where Lambda collects them.
+    pub fn emit(self) -> FlatAnswer {
+        let now_ms = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let ts = i64::try_from(now_ms).unwrap_or(0);
+        self.write(&mut std::io::stderr().lock(), &mut std::io::stdout().lock(), ts)
+    }
+}
+
+/// The handler's dependencies, built once.
+#[derive(Debug, Clone)]
+pub struct Router {
+    tokenizer: Tokenizer,
+    metrics_namespace: String,
+    deny_list: Option<DenyListCache>,
+    builtin: Arc<Policy>,
+    policy: Option<PolicyCache>,
+    decision_budget: Duration,
+}
+
+struct Assessed {
+    facts: CallFacts,
+    deny: DenyCheck,
+    policy: Arc<Policy>,
+}
+
+impl Router {
+    /// `deny_list` and `policy`: the caches built from [`Config`] (with the S3 source in production).
+    pub fn new(
+        config: &Config,
+        builtin: Policy,
+        deny_list: Option<DenyListCache>,
+        policy: Option<PolicyCache>,
+    ) -> Self {
+        Router {
+            tokenizer: config.tokenizer.clone(),
+            metrics_namespace: config.metrics_namespace.clone(),
+            deny_list,
+            builtin: Arc::new(builtin),
+            policy,
+            decision_budget: config.decision_budget,
+        }
+    }
+
+    /// The policy in force: the one from `FRAUD_POLICY_URI` once loaded, else the built-in one.
+    async fn policy(&self) -> Arc<Policy> {
+        match &self.policy {
+            Some(cache) => cache.get().await.unwrap_or_else(|| Arc::clone(&self.builtin)),
+            None => Arc::clone(&self.builtin),
+        }
+    }
+
+    /// The policy in force, without waiting (for degraded answers).
+    fn current_policy(&self) -> Arc<Policy> {
+        self.policy
+            .as_ref()
+            .and_then(PolicyCache::current)
+            .unwrap_or_else(|| Arc::clone(&self.builtin))
+    }
+
+    async fn assess(&self, event: &ContactFlowEvent) -> Result<Assessed, RouterError> {
+        if !event.is_recognised() {
+            return Err(RouterError::UnrecognisedEvent);
+        }
+        let facts = CallFacts::from_event(event);
+        let (deny, policy) = tokio::join!(
+            deny_list::check(self.deny_list.as_ref(), facts.caller.number()),
+            self.policy()
+        );
+        Ok(Assessed { facts, deny, policy })
+    }
+
+    /// Handles one invocation. Never fails: whatever the event, there is an answer within the budget.
+    pub async fn handle(&self, event: &ContactFlowEvent) -> Outcome {
+        let started = Instant::now();
+        let assessed = match tokio::time::timeout(self.decision_budget, self.assess(event)).await {
+            Ok(result) => result,
+            Err(_) => Err(RouterError::OverBudget(self.decision_budget)),
+        };
+        match assessed {
+            Ok(a) => self.decide(event, &a.facts, &a.deny, &a.policy, started),
+            Err(error) => self.degraded(event, error, started),
+        }
+    }
+
+    /// An id in clear when it is id-shaped; otherwise scrubbed of PII and cut short.
+    fn id(&self, value: Option<&str>) -> Option<String> {
+        value.map(|v| {
+            if is_id_like(v) {
+                v.to_owned()
+            } else {
+                match self.tokenizer.scrub(v) {
+                    Cow::Owned(token) => token,
+                    Cow::Borrowed(clean) => clean.chars().take(MAX_ID_CHARS).collect(),
+                }
+            }
+        })
+    }
+
+    fn channel(event: &ContactFlowEvent) -> Option<String> {
+        // A channel is a short upper-case word; anything else is not worth keeping.
+        event
+            .contact_data
+            .channel
+            .as_deref()
+            .filter(|c| c.len() <= 16 && c.bytes().all(|b| b.is_ascii_alphabetic()))
+            .map(str::to_owned)
+    }
+
+    fn features(&self, facts: &CallFacts, deny: &DenyCheck) -> Features {
+        let caller = facts.caller.number();
+        let token = caller.and_then(|n| self.tokenizer.phone(n));
+        let (caller_token, calling_code) = token.map(|t| (t.token, t.calling_code)).unzip();
+        let matches = |h: &Option<signals::HeaderIdentity>| caller.and_then(|c| h.as_ref()?.agrees_with(c));
+        Features {
+            caller: facts.caller.code(),
+            caller_token,
+            calling_code,
+            home_calling_code: facts.home_calling_code.clone(),
+            pai: facts.pai.as_ref().map(signals::HeaderIdentity::kind),
+            pai_matches: matches(&facts.pai),
+            from: facts.from.as_ref().map(signals::HeaderIdentity::kind),
+            from_matches: matches(&facts.from),
+            oli: facts.oli.map(|o| o.code),
+            oli_class: facts.oli.map(|o| o.class),
+            jip_matches: facts.jip_matches(),
+            hop_count: facts.hop_count,
+            forwarding: facts.forwarding.map(signals::Forwarding::code),
+            deny_list: deny.code(),
+        }
+    }
+
+    /// The pure part of a decision: facts, deny-list outcome and policy in, outcome out.
+    pub fn decide(
+        &self,
+        event: &ContactFlowEvent,
+        facts: &CallFacts,
+        deny: &DenyCheck,
+        policy: &Policy,
+        started: Instant,
+    ) -> Outcome {
+        let reasons = facts.reasons(deny.is_hit(), policy.max_hop_count, &policy.high_risk_prefixes);
+        let score = policy.score(&reasons);
+        let level = policy.level(score);
+        let codes: Vec<&'static str> = reasons.iter().map(|r| r.code()).collect();
+        let record = DecisionRecord {
+            record: RECORD_TYPE,
+            timestamp: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            contact_id: self.id(event.contact_data.contact_id.as_deref()),
+            instance_id: self.id(event.instance_id()),
+            channel: Self::channel(event),
+            risk_score: score,
+            risk_level: level.code(),
+            route: policy.route(level).to_owned(),
+            reasons: codes,
+            policy_version: policy.version.clone(),
+            degraded: false,
+            error: None,
+            features: self.features(facts, deny),
+            elapsed_us: elapsed_us(started),
+        };
+        self.finish(record)
+    }
+
+    fn degraded(&self, event: &ContactFlowEvent, error: RouterError, started: Instant) -> Outcome {
+        tracing::warn!(error = %error, code = error.code(), "fraud decision degraded to the safe default");
+        let policy = self.current_policy();
+        let record = DecisionRecord {
+            record: RECORD_TYPE,
+            timestamp: OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            contact_id: self.id(event.contact_data.contact_id.as_deref()),
+            instance_id: self.id(event.instance_id()),
+            channel: Self::channel(event),
+            risk_score: 0,
+            risk_level: Level::Unknown.code(),
+            route: policy.route(Level::Unknown).to_owned(),
+            reasons: vec![DEGRADED],
+            policy_version: policy.version.clone(),
+            degraded: true,
+            error: Some(error.code()),
+            features: Features {
+                caller: "not_applicable",
+                deny_list: "unavailable",
+                ..Features::default()
+            },
+            elapsed_us: elapsed_us(started),
+        };
+        self.finish(record)
+    }
+
+    fn finish(&self, record: DecisionRecord) -> Outcome {
+        // The keys the flow branches on first, so they are never the ones trimmed.
+        let mut answer = FlatAnswer::new();
+        answer.insert("risk_level", record.risk_level);
+        answer.insert("route", &record.route);
+        answer.insert("risk_score", &record.risk_score.to_string());
+        answer.insert("reasons", &record.reasons.join("."));
+        answer.insert("policy_version", &record.policy_version);
+
+        let namespace = self.metrics_namespace.as_str();
+        let mut decisions = Metrics::new(namespace)
+            .with_dimension("Function", FUNCTION)
+            .with_dimension("RiskLevel", record.risk_level);
+        decisions.count("Decision", 1);
+        decisions.add("DecisionTime", Unit::Milliseconds, record.elapsed_us as f64 / 1000.0);
+        let mut metrics = vec![decisions];
+        for reason in &record.reasons {
+            let mut m = Metrics::new(namespace)
+                .with_dimension("Function", FUNCTION)
+                .with_dimension("Reason", *reason);
+            m.count("DecisionReason", 1);
+            metrics.push(m);
+        }
+        Outcome {
+            answer,
+            record,
+            metrics,
+        }
+    }
+}
+
+fn elapsed_us(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Reason codes, for documentation and tests: every code an answer's `reasons` can hold.
+pub fn reason_codes() -> impl Iterator<Item = &'static str> {
+    Reason::ALL.iter().map(|r| r.code()).chain(std::iter::once(DEGRADED))
+}
+
+#[cfg(test)]
+mod tests;

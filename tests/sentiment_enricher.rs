@@ -1,0 +1,248 @@
+//! The real `sentiment-enricher` binary, behind a local Lambda Runtime API, against the local
+//! emulator, with every file in `events/sentiment-enricher/`. The emulator never writes
+//! transcripts and has no `BatchDetectSentiment`, so the test puts the transcript files into S3
+//! itself and the function runs with the lexicon provider, as the local demo does.
+
+use std::time::Duration;
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use connect_lake::schema::{CONTACT_SENTIMENT, SENTIMENT_TURNS, Table};
+use connect_lake_e2e::{TEST_PII_KEY, event_files, function_binary};
+use lambda_harness::{Emulator, LocalFunction, workspace_root};
+use serde_json::{Value, json};
+
+const BUCKET: &str = "connect-lake-example";
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The objects the event files point at, and the test data to put there.
+const OBJECTS: [(&str, &str); 4] = [
+    (
+        "transcripts/7a1c3f52-94e8-4d0b-b6a2-2f6c1e8d9a01_20260308T1015Z.json",
+        "transcribe-channel-id.json",
+    ),
+    (
+        "transcripts/3e9b6c10-58d2-4f7a-a1c4-8b0d2e7f6a02_20260308T1130Z.json",
+        "call-analytics.json",
+    ),
+    (
+        "connect/example-instance/Analysis/Voice/2026/03/08/c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e04_analysis_2026-03-08T14:32:10Z.json",
+        "contact-lens-voice.json",
+    ),
+    (
+        "connect/example-instance/Analysis/Chat/2026/03/08/b5e7a9c1-2d4f-4a6b-8c0d-1e3f5a7b9c05_analysis_2026-03-08T16:05:44Z.json",
+        "contact-lens-chat.json",
+    ),
+];
+
+fn s3(endpoint: &str) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
+            .build(),
+    )
+}
+
+fn transcribe(endpoint: &str) -> aws_sdk_transcribe::Client {
+    aws_sdk_transcribe::Client::from_conf(
+        aws_sdk_transcribe::Config::builder()
+            .behavior_version(aws_sdk_transcribe::config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_sdk_transcribe::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_transcribe::config::Credentials::new(
+                "testing", "testing", None, None, "emulator",
+            ))
+            .build(),
+    )
+}
+
+/// An emulator with the bucket and the transcripts, and the binary pointed at it.
+async fn start(extra: &[(&'static str, &str)]) -> (Emulator, aws_sdk_s3::Client, LocalFunction) {
+    let emulator = Emulator::start().await.expect("moto starts (make tools installs it)");
+    let s3 = s3(&emulator.endpoint());
+    s3.create_bucket().bucket(BUCKET).send().await.unwrap();
+    for (key, file) in OBJECTS {
+        let body = std::fs::read(
+            workspace_root()
+                .join("functions/sentiment-enricher/testdata")
+                .join(file),
+        )
+        .unwrap();
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut env = emulator.env();
+    env.push(("LAKE_BUCKET", BUCKET.to_owned()));
+    env.push(("SENTIMENT_PROVIDER", "lexicon".to_owned()));
+    env.push(("RECORDINGS_PREFIX", "connect/".to_owned()));
+    env.push(("TRANSCRIPTS_PREFIX", "transcripts/".to_owned()));
+    for (k, v) in extra {
+        env.push((k, (*v).to_owned()));
+    }
+    let function = LocalFunction::start(&function_binary("sentiment-enricher"), env)
+        .await
+        .expect("sentiment-enricher starts");
+    (emulator, s3, function)
+}
+
+async fn keys(s3: &aws_sdk_s3::Client, prefix: &str) -> Vec<String> {
+    let out = s3.list_objects_v2().bucket(BUCKET).prefix(prefix).send().await.unwrap();
+    let mut keys: Vec<String> = out
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn rows(s3: &aws_sdk_s3::Client, key: &str) -> Vec<Value> {
+    let out = s3.get_object().bucket(BUCKET).key(key).send().await.unwrap();
+    let bytes = out.body.collect().await.unwrap().into_bytes();
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn assert_rows_match(table: &Table, rows: &[Value]) {
+    for row in rows {
+        for (k, v) in row.as_object().unwrap() {
+            let col = table
+                .column(k)
+                .unwrap_or_else(|| panic!("{}: {k} is not a column", table.name));
+            assert!(col.kind.accepts(v), "{}.{k} = {v} is not a {}", table.name, col.kind);
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_event_file_gets_its_expected_outcome_and_the_lake_gets_its_rows() {
+    let (emulator, s3, function) = start(&[]).await;
+    let files = event_files("sentiment-enricher");
+    assert!(files.len() >= 9, "fixtures present: {files:?}");
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let invocation = function.invoke(std::fs::read(&file).unwrap(), TIMEOUT).await.unwrap();
+        let response: Value = serde_json::from_slice(invocation.response().unwrap()).unwrap();
+        let outcome = &response["objects"][0];
+        match name.as_str() {
+            n if n.ends_with("-sqs.json") => {
+                assert_eq!(response, json!({"batchItemFailures": []}), "{name}")
+            }
+            "recording-direct.json" => assert_eq!(outcome["outcome"], "transcription_job_started", "{name}"),
+            "contact-lens-voice-direct.json" | "transcript-standard-direct.json" => {
+                assert_eq!(outcome["outcome"], "enriched", "{name}: {response}")
+            }
+            "probe-direct.json" => assert_eq!(outcome["reason"], "write_access_probe", "{name}"),
+            "redacted-copy-direct.json" => assert_eq!(outcome["reason"], "redacted_copy", "{name}"),
+            other => panic!("no expectation for event file {other}"),
+        }
+    }
+
+    let turn_files = keys(&s3, "sentiment_turns/").await;
+    let contact_files = keys(&s3, "contact_sentiment/").await;
+    assert_eq!(turn_files.len(), 4, "{turn_files:?}");
+    assert_eq!(contact_files.len(), 4, "{contact_files:?}");
+    for key in &turn_files {
+        let (table, _) = connect_lake::schema::parse_object_key(key).expect("a curated-table key");
+        assert_eq!(table.name, "sentiment_turns");
+        assert_rows_match(&SENTIMENT_TURNS, &rows(&s3, key).await);
+    }
+    let mut kinds = Vec::new();
+    for key in &contact_files {
+        let contact = rows(&s3, key).await;
+        assert_eq!(contact.len(), 1, "one row per contact and source");
+        assert_rows_match(&CONTACT_SENTIMENT, &contact);
+        kinds.push(contact[0]["source_kind"].as_str().unwrap().to_owned());
+    }
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "call_analytics",
+            "contact_lens_chat",
+            "contact_lens_voice",
+            "transcribe"
+        ]
+    );
+
+    // The recording's job was started once, though two events announced it.
+    let jobs = transcribe(&emulator.endpoint())
+        .list_transcription_jobs()
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = jobs
+        .transcription_job_summaries()
+        .iter()
+        .filter_map(|j| j.transcription_job_name())
+        .collect();
+    assert_eq!(names, ["connect-lake-7a1c3f52-94e8-4d0b-b6a2-2f6c1e8d9a01"]);
+}
+
+#[tokio::test]
+async fn metrics_go_to_stdout_as_emf_and_logs_carry_no_transcript_text() {
+    let (_emulator, _s3, function) = start(&[("STORE_TRANSCRIPT_TEXT", "true"), ("PII_TOKEN_KEY", TEST_PII_KEY)]).await;
+    let event =
+        std::fs::read(workspace_root().join("events/sentiment-enricher/transcript-standard-direct.json")).unwrap();
+    let invocation = function.invoke(event, TIMEOUT).await.unwrap();
+    invocation.response().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let emf: Vec<Value> = function
+        .process
+        .stdout_lines()
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let totals = emf
+        .iter()
+        .find(|v| v.get("ObjectsIn").is_some())
+        .expect("an EMF line with the totals");
+    assert_eq!(totals["ObjectsIn"], 1.0);
+    assert_eq!(totals["TranscriptsProcessed"], 1.0);
+    assert_eq!(totals["TurnsWritten"], 11.0);
+    assert_eq!(totals["PiiDetectionCalls"], 1.0);
+    assert_eq!(totals["_aws"]["CloudWatchMetrics"][0]["Namespace"], "ConnectLake");
+    assert!(
+        emf.iter()
+            .any(|v| v["Kind"] == "transcribe" && v["TranscriptsProcessed"] == 1.0)
+    );
+    let stderr = function.process.stderr_lines().join("\n");
+    assert!(stderr.contains("transcript enriched"), "{stderr}");
+    for phrase in ["frustrating", "charged twice", "four two one", "Sam"] {
+        assert!(!stderr.contains(phrase), "transcript text in the logs: {phrase}");
+    }
+}
+
+#[tokio::test]
+async fn an_event_that_is_not_an_s3_event_is_a_function_error_and_the_process_survives() {
+    let (_emulator, _s3, function) = start(&[]).await;
+    let invocation = function
+        .invoke(&br#"{"Name": "ContactFlowEvent"}"#[..], TIMEOUT)
+        .await
+        .unwrap();
+    let err = invocation.response().unwrap_err();
+    assert!(err.contains("UnsupportedEvent"), "{err}");
+    let probe = std::fs::read(workspace_root().join("events/sentiment-enricher/probe-direct.json")).unwrap();
+    let invocation = function.invoke(probe, TIMEOUT).await.unwrap();
+    assert!(invocation.response().is_ok());
+}
+
+#[tokio::test]
+async fn without_lake_bucket_the_function_fails_its_init_naming_the_variable() {
+    let err = match LocalFunction::start(&function_binary("sentiment-enricher"), []).await {
+        Ok(_) => panic!("init must fail without LAKE_BUCKET"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("LAKE_BUCKET"), "{err}");
+}

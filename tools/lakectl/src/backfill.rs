@@ -1,0 +1,466 @@
+//! `lakectl backfill`: historical contact records into the lake, through the same transform and
+//! catalog code as the functions.
+//!
+//! Input files hold JSON lines, a JSON array, or gzip of either. Each file's records go through
+//! `firehose_transform::transform` in Firehose-sized batches; `Ok` rows are written to their
+//! partitions under deterministic keys (a rerun overwrites, never duplicates); the partitions are
+//! registered by `s3_cataloger::Cataloger` from the same S3 notifications the function receives.
+//! Bad records go to a local errors file with their reason. A manifest object in the lake records
+//! each finished file by content hash, so a rerun skips it. The target is whatever the standard
+//! AWS environment names: a real account, or the emulator through `AWS_ENDPOINT_URL`.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use aws_sdk_s3::primitives::ByteStream;
+use connect_lake::config::LakeFormat;
+use connect_lake::firehose::{FirehoseRecord, FirehoseRequest, RecordResult};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// Records per transformation batch: what a 3 MB Firehose buffer holds of typical contacts.
+const BATCH_RECORDS: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct BackfillOptions {
+    pub inputs: Vec<PathBuf>,
+    pub bucket: String,
+    pub database: String,
+    pub format: LakeFormat,
+    pub errors_path: PathBuf,
+    pub manifest_key: String,
+    pub pii_key: String,
+    pub progress: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackfillError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write the errors file {path}: {source}")]
+    ErrorsFile { path: PathBuf, source: std::io::Error },
+    #[error("{0}")]
+    Config(String),
+    #[error("AWS call {call} failed: {message}")]
+    Aws { call: &'static str, message: String },
+    #[error("transform: {0}")]
+    Transform(String),
+    #[error("cataloging failed for {0} partition(s); the file stays unfinished and a rerun retries it")]
+    Catalog(u64),
+}
+
+fn aws<E: std::fmt::Debug>(call: &'static str) -> impl FnOnce(E) -> BackfillError {
+    move |e| BackfillError::Aws {
+        call,
+        message: format!("{e:?}").chars().take(400).collect(),
+    }
+}
+
+/// The manifest: finished input files by the SHA-256 of their bytes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    pub files: BTreeMap<String, ManifestEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ManifestEntry {
+    pub name: String,
+    pub records: u64,
+    pub ok: u64,
+    pub dropped: u64,
+    pub failed: u64,
+    pub objects: u64,
+}
+
+/// What a backfill did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackfillReport {
+    pub files_done: u64,
+    pub files_skipped: u64,
+    pub records: u64,
+    pub ok: u64,
+    pub dropped: u64,
+    pub failed: u64,
+    pub objects: u64,
+    pub partitions_created: u64,
+    pub partitions_existing: u64,
+}
+
+/// Splits a file's bytes (gunzipped when gzip) into records: the elements of a JSON array, or
+/// the non-blank lines of JSON lines. A record that is not even JSON is still a record: the
+/// transform fails it with its reason.
+///
+/// # Errors
+/// A gzip stream that does not decompress, or an array that does not parse as a whole.
+pub fn split_records(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let data = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("bad gzip: {e}"))?;
+        out
+    } else {
+        bytes.to_vec()
+    };
+    let first = data.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        let items: Vec<Box<serde_json::value::RawValue>> = serde_json::from_slice(&data)
+            .map_err(|e| format!("not a JSON array: line {} column {}", e.line(), e.column()))?;
+        return Ok(items.into_iter().map(|r| r.get().as_bytes().to_vec()).collect());
+    }
+    Ok(data
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+        .map(<[u8]>::to_vec)
+        .collect())
+}
+
+pub struct Backfill {
+    pub s3: aws_sdk_s3::Client,
+    pub cataloger: s3_cataloger::Cataloger,
+    pub transform: firehose_transform::Config,
+    pub options: BackfillOptions,
+}
+
+impl Backfill {
+    /// # Errors
+    /// A PII key that is missing or too short.
+    pub fn new(config: &aws_config::SdkConfig, options: BackfillOptions) -> Result<Self, BackfillError> {
+        let transform = firehose_transform::Config::from_env(&[("PII_TOKEN_KEY", options.pii_key.as_str())])
+            .map_err(|e| BackfillError::Config(e.to_string()))?;
+        let cataloger_config = s3_cataloger::Config {
+            lake_bucket: options.bucket.clone(),
+            database: options.database.clone(),
+            format: options.format,
+            metrics_namespace: "ConnectLake".to_owned(),
+        };
+        Ok(Backfill {
+            s3: connect_lake::aws::s3_client(config),
+            cataloger: s3_cataloger::Cataloger::new(aws_sdk_glue::Client::new(config), cataloger_config),
+            transform,
+            options,
+        })
+    }
+
+    async fn manifest(&self) -> Result<Manifest, BackfillError> {
+        let got = self
+            .s3
+            .get_object()
+            .bucket(&self.options.bucket)
+            .key(&self.options.manifest_key)
+            .send()
+            .await;
+        match got {
+            Ok(out) => {
+                let body = out.body.collect().await.map_err(aws("GetObject body"))?.into_bytes();
+                serde_json::from_slice(&body).map_err(|e| BackfillError::Config(format!("manifest is not valid: {e}")))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(Manifest::default()),
+            Err(e) => Err(aws("GetObject manifest")(e)),
+        }
+    }
+
+    async fn save_manifest(&self, manifest: &Manifest) -> Result<(), BackfillError> {
+        let body = serde_json::to_vec_pretty(manifest).unwrap_or_default();
+        self.s3
+            .put_object()
+            .bucket(&self.options.bucket)
+            .key(&self.options.manifest_key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(aws("PutObject manifest"))?;
+        Ok(())
+    }
+
+    /// Runs the backfill over every input file.
+    ///
+    /// # Errors
+    /// I/O, AWS, or cataloging failures; bad records are not errors (they go to the errors file).
+    pub async fn run(&self) -> Result<BackfillReport, BackfillError> {
+        let mut manifest = self.manifest().await?;
+        let mut report = BackfillReport::default();
+        let errors_path = &self.options.errors_path;
+        let mut errors = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(errors_path)
+            .map_err(|source| BackfillError::ErrorsFile {
+                path: errors_path.clone(),
+                source,
+            })?;
+        for path in &self.options.inputs {
+            let bytes = std::fs::read(path).map_err(|source| BackfillError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let hash = format!("{:x}", Sha256::digest(&bytes));
+            if manifest.files.contains_key(&hash) {
+                report.files_skipped += 1;
+                if self.options.progress {
+                    eprintln!("skip {} (already in the manifest)", path.display());
+                }
+                continue;
+            }
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let records = match split_records(&bytes) {
+                Ok(r) => r,
+                Err(reason) => {
+                    let line = json!({"file": name, "record": Value::Null, "reason": reason});
+                    writeln!(errors, "{line}").map_err(|source| BackfillError::ErrorsFile {
+                        path: errors_path.clone(),
+                        source,
+                    })?;
+                    report.failed += 1;
+                    continue;
+                }
+            };
+            let entry = self.file(&name, &hash, &records, &mut errors, &mut report).await?;
+            manifest.files.insert(hash, entry);
+            self.save_manifest(&manifest).await?;
+            report.files_done += 1;
+        }
+        Ok(report)
+    }
+
+    async fn file(
+        &self,
+        name: &str,
+        hash: &str,
+        records: &[Vec<u8>],
+        errors: &mut std::fs::File,
+        report: &mut BackfillReport,
+    ) -> Result<ManifestEntry, BackfillError> {
+        let errors_path = &self.options.errors_path;
+        let pb = if self.options.progress {
+            ProgressBar::new(records.len() as u64)
+        } else {
+            ProgressBar::hidden()
+        };
+        pb.set_style(
+            ProgressStyle::with_template("{prefix:>24} [{bar:30}] {pos}/{len} {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        pb.set_prefix(name.to_owned());
+        let mut entry = ManifestEntry {
+            name: name.to_owned(),
+            records: records.len() as u64,
+            ok: 0,
+            dropped: 0,
+            failed: 0,
+            objects: 0,
+        };
+        let started = Instant::now();
+        for (batch_no, chunk) in records.chunks(BATCH_RECORDS).enumerate() {
+            let base = batch_no * BATCH_RECORDS;
+            let request = FirehoseRequest {
+                invocation_id: format!("backfill-{}-{batch_no}", &hash[..12]),
+                delivery_stream_arn: "backfill".into(),
+                region: String::new(),
+                source_kinesis_stream_arn: None,
+                records: chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| FirehoseRecord {
+                        record_id: (base + i + 1).to_string(),
+                        approximate_arrival_timestamp: None,
+                        data: Some(base64_simd::STANDARD.encode_to_string(r)),
+                    })
+                    .collect(),
+            };
+            let (response, stats) = firehose_transform::transform(request, &self.transform)
+                .map_err(|e| BackfillError::Transform(e.to_string()))?;
+            for (index, reason) in &stats.failures {
+                let raw = String::from_utf8_lossy(&chunk[*index]);
+                let line = json!({"file": name, "record": base + index + 1, "reason": reason, "data": raw});
+                writeln!(errors, "{line}").map_err(|source| BackfillError::ErrorsFile {
+                    path: errors_path.clone(),
+                    source,
+                })?;
+            }
+            let mut partitions: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+            for r in &response.records {
+                if r.result != RecordResult::Ok {
+                    continue;
+                }
+                let Some(keys) = r.metadata.as_ref().map(|m| &m.partition_keys) else {
+                    continue;
+                };
+                let get = |k: &str| keys.get(k).map(String::as_str).unwrap_or_default();
+                let prefix = format!(
+                    "{}/year={}/month={}/day={}/hour={}/",
+                    get("table"),
+                    get("year"),
+                    get("month"),
+                    get("day"),
+                    get("hour")
+                );
+                let row = base64_simd::STANDARD
+                    .decode_to_vec(&r.data)
+                    .map_err(|e| BackfillError::Transform(e.to_string()))?;
+                partitions.entry(prefix).or_default().extend(row);
+            }
+            let mut keys = Vec::new();
+            for (prefix, rows) in partitions {
+                // Deterministic: the same file and batch always write the same key.
+                let key = format!("{prefix}backfill-{}-{batch_no:05}.json", &hash[..16]);
+                self.s3
+                    .put_object()
+                    .bucket(&self.options.bucket)
+                    .key(&key)
+                    .body(ByteStream::from(rows))
+                    .send()
+                    .await
+                    .map_err(aws("PutObject"))?;
+                keys.push(key);
+            }
+            entry.objects += keys.len() as u64;
+            let notification = json!({"Records": keys.iter().map(|k| json!({
+                "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": self.options.bucket}, "object": {"key": k, "size": 1}},
+            })).collect::<Vec<_>>()});
+            let (result, catalog) = self.cataloger.process(&notification).await;
+            if let Err(e) = result {
+                eprintln!("lakectl backfill: cataloging failed: {e}");
+                return Err(BackfillError::Catalog(
+                    catalog
+                        .partitions
+                        .saturating_sub(
+                            catalog.partitions_created + catalog.partitions_existing + catalog.partitions_cached,
+                        )
+                        .max(1),
+                ));
+            }
+            report.partitions_created += catalog.partitions_created;
+            report.partitions_existing += catalog.partitions_existing;
+            entry.ok += stats.ok;
+            entry.dropped += stats.dropped_total();
+            entry.failed += stats.failed_total();
+            pb.inc(chunk.len() as u64);
+        }
+        pb.finish();
+        if self.options.progress {
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            eprintln!(
+                "{name}: {} records, {:.0} records/s",
+                entry.records,
+                entry.records as f64 / secs
+            );
+        }
+        report.records += entry.records;
+        report.ok += entry.ok;
+        report.dropped += entry.dropped;
+        report.failed += entry.failed;
+        report.objects += entry.objects;
+        Ok(entry)
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("lakectl backfill: {message}");
+    ExitCode::from(2)
+}
+
+/// `lakectl backfill` from the command line.
+pub fn main(runtime: &tokio::runtime::Runtime, args: &[String]) -> ExitCode {
+    let env_or = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut options = BackfillOptions {
+        inputs: Vec::new(),
+        bucket: env_or("LAKE_BUCKET").unwrap_or_default(),
+        database: env_or("GLUE_DATABASE").unwrap_or_else(|| "connect_lake".to_owned()),
+        format: env_or("LAKE_FORMAT").and_then(|f| f.parse().ok()).unwrap_or_default(),
+        errors_path: PathBuf::from("backfill-errors.jsonl"),
+        manifest_key: "_backfill/manifest.json".to_owned(),
+        pii_key: env_or("PII_TOKEN_KEY").unwrap_or_default(),
+        progress: true,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().cloned();
+        match arg.as_str() {
+            "--bucket" => options.bucket = value().unwrap_or_default(),
+            "--database" => options.database = value().unwrap_or_default(),
+            "--format" => match value().map(|f| f.parse::<LakeFormat>()) {
+                Some(Ok(f)) => options.format = f,
+                _ => return usage_error("--format takes json or parquet"),
+            },
+            "--errors" => options.errors_path = value().map(PathBuf::from).unwrap_or_default(),
+            "--manifest" => options.manifest_key = value().unwrap_or_default(),
+            "--no-progress" => options.progress = false,
+            other if other.starts_with("--") => return usage_error(&format!("unknown option {other}")),
+            path => options.inputs.push(PathBuf::from(path)),
+        }
+    }
+    if options.bucket.is_empty() {
+        return usage_error("name the lake bucket with --bucket or LAKE_BUCKET");
+    }
+    if options.inputs.is_empty() {
+        return usage_error("name at least one input file");
+    }
+    if options.pii_key.is_empty() {
+        return usage_error("PII_TOKEN_KEY must be set: rows are tokenized exactly as the functions do");
+    }
+    if let Some(missing) = options.inputs.iter().find(|p| !Path::new(p).is_file()) {
+        return usage_error(&format!("no such file: {}", missing.display()));
+    }
+    runtime.block_on(async {
+        let config = connect_lake::aws::sdk_config(&connect_lake::aws::AwsOptions::default()).await;
+        let backfill = match Backfill::new(&config, options) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("lakectl backfill: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match backfill.run().await {
+            Ok(r) => {
+                println!(
+                    "backfill: {} files loaded, {} skipped (in the manifest); {} records: {} Ok, {} Dropped, {} failed (see {}); {} objects; {} partitions registered, {} already there",
+                    r.files_done,
+                    r.files_skipped,
+                    r.records,
+                    r.ok,
+                    r.dropped,
+                    r.failed,
+                    backfill.options.errors_path.display(),
+                    r.objects,
+                    r.partitions_created,
+                    r.partitions_existing
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("lakectl backfill failed: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_split_from_lines_arrays_and_gzip() {
+        assert_eq!(split_records(b"{\"a\":1}\n\n{\"b\":2}\r\nnot json\n").unwrap().len(), 3);
+        let arr = split_records(b" [ {\"a\":1}, {\"b\":[1,2]} ] ").unwrap();
+        assert_eq!(arr, [b"{\"a\":1}".to_vec(), b"{\"b\":[1,2]}".to_vec()]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"{\"a\":1}\n{\"b\":2}\n").unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(split_records(&gz).unwrap().len(), 2);
+        assert!(split_records(b"[{\"a\":1},").is_err());
+        assert!(split_records(&[0x1f, 0x8b, 0, 1, 2]).is_err());
+    }
+}
