@@ -144,19 +144,7 @@ fn clean_reason(raw: &str) -> Option<Arc<str>> {
 
 /// `+<digits>*` (separators allowed) to `+<digits>`, at most 15 digits, not starting with 0.
 fn parse_prefix(entry: &str) -> Option<String> {
-    let body = entry.strip_suffix('*')?.trim();
-    let rest = body.strip_prefix('+')?;
-    let mut out = String::with_capacity(16);
-    out.push('+');
-    for c in rest.chars() {
-        match c {
-            '0'..='9' => out.push(c),
-            ' ' | '-' | '.' | '(' | ')' => {}
-            _ => return None,
-        }
-    }
-    let digits = out.len() - 1;
-    ((1..=15).contains(&digits) && !out[1..].starts_with('0')).then_some(out)
+    crate::pii::normalize_plus_digits(entry.strip_suffix('*')?, 1..=15)
 }
 
 impl DenyList {

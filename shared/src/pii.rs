@@ -143,8 +143,13 @@ impl Tokenizer {
 
 /// `+<8..=15 digits>` after removing spaces, dashes, dots and parentheses. `None` otherwise.
 pub fn normalize_e164(raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    let rest = raw.strip_prefix('+')?;
+    normalize_plus_digits(raw, 8..=15)
+}
+
+/// `+` and a number of digits in `digits`, after removing spaces, dashes, dots and parentheses;
+/// the first digit (of a country code) is never 0. E.164 numbers and number prefixes use it.
+pub fn normalize_plus_digits(raw: &str, digits: std::ops::RangeInclusive<usize>) -> Option<String> {
+    let rest = raw.trim().strip_prefix('+')?;
     let mut out = String::with_capacity(16);
     out.push('+');
     for c in rest.chars() {
@@ -154,9 +159,7 @@ pub fn normalize_e164(raw: &str) -> Option<String> {
             _ => return None,
         }
     }
-    let digits = out.len() - 1;
-    // The first digit of a country code is never 0.
-    ((8..=15).contains(&digits) && !out[1..].starts_with('0')).then_some(out)
+    (digits.contains(&(out.len() - 1)) && !out[1..].starts_with('0')).then_some(out)
 }
 
 /// Two-digit ITU country calling codes. Codes starting with 1 or 7 are one digit; every code not

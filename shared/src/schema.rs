@@ -453,6 +453,31 @@ pub static CONTACT_SENTIMENT: Table = Table {
     ],
 };
 
+/// Checks a row written for `table`: every key is a column with a value of the column's type,
+/// and, when `complete`, every column is present. Returns what is wrong, one line per problem.
+/// The row tests of every writer use it to prove their row types match the schema.
+pub fn row_problems(table: &Table, row: &serde_json::Value, complete: bool) -> Vec<String> {
+    let Some(obj) = row.as_object() else {
+        return vec![format!("{}: a row must be a JSON object", table.name)];
+    };
+    let mut problems = Vec::new();
+    for (k, v) in obj {
+        match table.column(k) {
+            None => problems.push(format!("{}: key {k} is not a column", table.name)),
+            Some(col) if !col.kind.accepts(v) => {
+                problems.push(format!("{}.{k}: {v} is not a {}", table.name, col.kind))
+            }
+            Some(_) => {}
+        }
+    }
+    if complete {
+        for c in table.columns.iter().filter(|c| !obj.contains_key(c.name)) {
+            problems.push(format!("{}: column {} is never written", table.name, c.name));
+        }
+    }
+    problems
+}
+
 /// Every curated table. Later functions add theirs here.
 pub static TABLES: &[&Table] = &[&CTR, &AGENT_EVENTS, &SENTIMENT_TURNS, &CONTACT_SENTIMENT];
 

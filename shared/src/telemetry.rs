@@ -70,6 +70,12 @@ pub fn init_tracing() {
     };
 }
 
+/// Milliseconds since the Unix epoch: the timestamp of EMF lines and log records.
+pub fn now_millis() -> i64 {
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    i64::try_from(now_ms).unwrap_or(0)
+}
+
 /// The unit of a metric value, as CloudWatch names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -193,9 +199,7 @@ impl Metrics {
         if self.is_empty() {
             return;
         }
-        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        let ts = i64::try_from(now_ms).unwrap_or(0);
-        if let Err(error) = self.write_to(&mut std::io::stdout().lock(), ts) {
+        if let Err(error) = self.write_to(&mut std::io::stdout().lock(), now_millis()) {
             tracing::warn!(%error, "could not write metrics to stdout");
         }
     }

@@ -206,8 +206,7 @@ impl Outcome {
 
     /// [`Outcome::write`] to stderr (logs) and stdout (EMF), where Lambda collects them.
     pub fn emit(self) -> FlatAnswer {
-        let now_ms = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        let ts = i64::try_from(now_ms).unwrap_or(0);
+        let ts = connect_lake::telemetry::now_millis();
         self.write(&mut std::io::stderr().lock(), &mut std::io::stdout().lock(), ts)
     }
 }

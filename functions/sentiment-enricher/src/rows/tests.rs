@@ -3,25 +3,9 @@ use crate::sentiment::Scores;
 use connect_lake::schema::{CONTACT_SENTIMENT, SENTIMENT_TURNS, Table};
 use connect_lake::transcript::{Characteristics, SpeakerMap};
 
-/// Every key of the row is a column of the table with an acceptable value, and when `complete`,
-/// every column is present.
 fn assert_row_matches(table: &Table, row: &serde_json::Value, complete: bool) {
-    let obj = row.as_object().expect("rows are JSON objects");
-    for (k, v) in obj {
-        let col = table
-            .column(k)
-            .unwrap_or_else(|| panic!("{}: key {k} is not a column", table.name));
-        assert!(col.kind.accepts(v), "{}.{k}: {v} is not a {}", table.name, col.kind);
-    }
-    if complete {
-        let missing: Vec<&str> = table
-            .columns
-            .iter()
-            .map(|c| c.name)
-            .filter(|n| !obj.contains_key(*n))
-            .collect();
-        assert!(missing.is_empty(), "{}: columns never written: {missing:?}", table.name);
-    }
+    let problems = connect_lake::schema::row_problems(table, row, complete);
+    assert!(problems.is_empty(), "{problems:#?}");
 }
 
 fn ctx(kind: SourceKind) -> RowContext<'static> {
