@@ -21,7 +21,7 @@ const FUNCTIONS: [&str; 5] = [
 ];
 
 /// The environment variables the project names (DESIGN.md, and each function's issue).
-const KNOWN_ENV: [&str; 16] = [
+const KNOWN_ENV: &[&str] = &[
     "LAKE_BUCKET",
     "GLUE_DATABASE",
     "LAKE_FORMAT",
