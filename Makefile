@@ -9,6 +9,7 @@ VENV    := .venv
 PYTHON  ?= python3
 CARGO   ?= cargo
 PROFILE ?= debug
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 DEMO_ARGS ?=
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -63,7 +64,7 @@ test: tools
 
 demo: tools
 	$(CARGO) build --locked $(PROFILE_FLAG) --workspace --bins
-	./target/$(PROFILE)/lakectl demo $(DEMO_ARGS)
+	$(TARGET_DIR)/$(PROFILE)/lakectl demo $(DEMO_ARGS)
 
 lint:
 	$(CARGO) fmt --all --check
@@ -83,6 +84,6 @@ clean:
 bench:
 	$(CARGO) build --locked --release -p firehose-transform -p bench-lambdas
 	$(CARGO) build --locked --profile tooling -p lakectl --no-default-features
-	./target/tooling/lakectl bench --bin-dir target/release
+	$(TARGET_DIR)/tooling/lakectl bench --bin-dir $(TARGET_DIR)/release
 	$(CARGO) bench --locked -p fraud-router
 -include $(wildcard mk/*.mk)
