@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
 use crate::pii::Tokenizer;
 use crate::schema::PartitionValues;
-use crate::time_fmt::{parse_rfc3339, to_hive_timestamp};
+use crate::time_fmt::{HiveTimestamp, parse_rfc3339};
 
 type Text<'a> = Option<Cow<'a, str>>;
 
@@ -102,7 +103,9 @@ pub struct ContactRecord<'a> {
     #[serde(borrow)]
     pub recordings: Option<Vec<Recording<'a>>>,
     pub contact_lens: Option<ContactLens>,
-    pub attributes: Option<BTreeMap<String, Value>>,
+    /// Values stay raw JSON until they are scrubbed: no allocation for the common string case.
+    #[serde(borrow)]
+    pub attributes: Option<BTreeMap<Cow<'a, str>, &'a RawValue>>,
     // Agent-event keys, read only to tell the shapes apart.
     #[serde(borrow)]
     pub event_type: Text<'a>,
@@ -273,27 +276,27 @@ pub struct CtrRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initiation_method: Text<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub initiation_timestamp: Option<String>,
+    pub initiation_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_to_system_timestamp: Option<String>,
+    pub connected_to_system_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub transfer_completed_timestamp: Option<String>,
+    pub transfer_completed_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub disconnect_timestamp: Option<String>,
+    pub disconnect_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheduled_timestamp: Option<String>,
+    pub scheduled_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_update_timestamp: Option<String>,
+    pub last_update_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub queue_enqueue_timestamp: Option<String>,
+    pub queue_enqueue_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub queue_dequeue_timestamp: Option<String>,
+    pub queue_dequeue_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_connected_timestamp: Option<String>,
+    pub agent_connected_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub acw_start_timestamp: Option<String>,
+    pub acw_start_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub acw_end_timestamp: Option<String>,
+    pub acw_end_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_duration_s: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -392,8 +395,8 @@ pub struct FlatCtr<'a> {
     pub last_update: Option<OffsetDateTime>,
 }
 
-fn ts(t: &Text<'_>) -> Option<String> {
-    t.as_deref().and_then(parse_rfc3339).map(to_hive_timestamp)
+fn ts(t: &Text<'_>) -> Option<HiveTimestamp> {
+    t.as_deref().and_then(parse_rfc3339).map(HiveTimestamp)
 }
 
 fn non_empty<'a>(t: &Text<'a>) -> Text<'a> {
@@ -407,17 +410,25 @@ pub fn instance_id_from_arn(arn: &str) -> Option<&str> {
     (!id.is_empty()).then_some(id)
 }
 
-/// Attribute values as strings, PII tokenized, serialized as one JSON object.
-fn scrub_attributes(attributes: &BTreeMap<String, Value>, tok: &Tokenizer) -> String {
+/// Attribute values as strings, PII tokenized, serialized as one JSON object. Non-string values
+/// (which Connect never sends, but producers might) are kept as their JSON text; null is empty.
+fn scrub_attributes(attributes: &BTreeMap<Cow<'_, str>, &RawValue>, tok: &Tokenizer) -> String {
     let scrubbed: BTreeMap<&str, Cow<'_, str>> = attributes
         .iter()
-        .map(|(k, v)| {
-            let value: Cow<'_, str> = match v {
-                Value::String(s) => tok.scrub(s),
-                Value::Null => Cow::Borrowed(""),
-                other => Cow::Owned(tok.scrub(&other.to_string()).into_owned()),
+        .map(|(k, raw)| {
+            let text = raw.get();
+            let value: Cow<'_, str> = if text.starts_with('"') {
+                match serde_json::from_str::<Cow<'_, str>>(text) {
+                    Ok(Cow::Borrowed(b)) => tok.scrub(b),
+                    Ok(Cow::Owned(o)) => Cow::Owned(tok.scrub(&o).into_owned()),
+                    Err(_) => Cow::Borrowed(""),
+                }
+            } else if text == "null" {
+                Cow::Borrowed("")
+            } else {
+                tok.scrub(text)
             };
-            (k.as_str(), value)
+            (k.as_ref(), value)
         })
         .collect();
     // Serializing a map of strings cannot fail.
@@ -495,7 +506,7 @@ pub fn flatten_ctr<'a>(
         aws_account_id: non_empty(&rec.aws_account_id),
         channel: non_empty(&rec.channel),
         initiation_method: non_empty(&rec.initiation_method),
-        initiation_timestamp: initiation.map(to_hive_timestamp),
+        initiation_timestamp: initiation.map(HiveTimestamp),
         connected_to_system_timestamp: ts(&rec.connected_to_system_timestamp),
         transfer_completed_timestamp: ts(&rec.transfer_completed_timestamp),
         disconnect_timestamp: ts(&rec.disconnect_timestamp),
@@ -634,7 +645,7 @@ pub struct AgentEventRow<'a> {
     pub event_id: Text<'a>,
     pub event_type: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_timestamp: Option<String>,
+    pub event_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_id: Text<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -660,7 +671,7 @@ pub struct AgentEventRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_status: Text<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_status_start_timestamp: Option<String>,
+    pub agent_status_start_timestamp: Option<HiveTimestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_agent_status: Text<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -708,7 +719,7 @@ pub fn flatten_agent_event<'a>(
     let row = AgentEventRow {
         event_id: non_empty(&ev.event_id),
         event_type,
-        event_timestamp: event_at.map(to_hive_timestamp),
+        event_timestamp: event_at.map(HiveTimestamp),
         instance_id,
         instance_arn,
         aws_account_id: non_empty(&ev.aws_account_id),
