@@ -76,6 +76,27 @@ pub fn now_millis() -> i64 {
     i64::try_from(now_ms).unwrap_or(0)
 }
 
+/// Writes `record` as one JSON line with a single `write_all`, so concurrent lines never
+/// interleave: the shape of the decision and flow-log records the log subscriptions ship.
+///
+/// # Errors
+/// Serialization or the writer's I/O error.
+pub fn write_json_line(out: &mut impl Write, record: &impl serde::Serialize) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(record).map_err(std::io::Error::from)?;
+    line.push(b'\n');
+    out.write_all(&line)?;
+    out.flush()
+}
+
+/// Writes every metric set to `out`; a failed write is logged, never fatal.
+pub fn write_metrics(out: &mut impl Write, metrics: &[Metrics], timestamp_ms: i64) {
+    for m in metrics {
+        if let Err(error) = m.write_to(out, timestamp_ms) {
+            tracing::warn!(%error, "could not write metrics");
+        }
+    }
+}
+
 /// The unit of a metric value, as CloudWatch names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {

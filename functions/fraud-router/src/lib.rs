@@ -186,21 +186,10 @@ impl Outcome {
     /// Writes the record as one JSON line to `log` and the metrics as EMF lines to `metrics`, and
     /// returns the answer. Writing never changes the answer: the decision stands either way.
     pub fn write(self, log: &mut impl Write, metrics: &mut impl Write, timestamp_ms: i64) -> FlatAnswer {
-        let written = serde_json::to_vec(&self.record)
-            .map_err(std::io::Error::from)
-            .and_then(|mut line| {
-                line.push(b'\n');
-                log.write_all(&line)?;
-                log.flush()
-            });
-        if let Err(error) = written {
+        if let Err(error) = connect_lake::telemetry::write_json_line(log, &self.record) {
             tracing::error!(%error, "the fraud decision record could not be written");
         }
-        for m in &self.metrics {
-            if let Err(error) = m.write_to(metrics, timestamp_ms) {
-                tracing::warn!(%error, "could not write metrics");
-            }
-        }
+        connect_lake::telemetry::write_metrics(metrics, &self.metrics, timestamp_ms);
         self.answer
     }
 
