@@ -518,6 +518,11 @@ pub fn summary(report: &DemoReport) -> String {
         report.transform_init.as_secs_f64() * 1e3,
         per_s(t)
     );
+    for table in ["ctr", "agent_events"] {
+        if let Some((_, row)) = d.rows().find(|(k, _)| k.0 == table) {
+            let _ = writeln!(s, "   sample {table} row: {row}");
+        }
+    }
     let _ = writeln!(
         s,
         "\n2. s3-cataloger: {} notifications in {} invocations, {} failed; {:.0} notifications/s in the function, {:.0}/s with the emulator",
