@@ -99,13 +99,7 @@ fn best_cut(rest: &str, max: usize) -> usize {
                 last_sentence = Some(i);
             }
         }
-        if !c.is_whitespace() {
-            after_terminator = if ends_sentence_before_space(c) || ends_sentence_without_space(c) {
-                true
-            } else {
-                is_closer(c) && after_terminator
-            };
-        }
+        after_terminator = still_after_terminator(c, after_terminator);
         prev = Some(c);
     }
     // The window's end is itself a boundary when the window ends in whitespace (or a CJK stop)
@@ -168,19 +162,23 @@ pub fn sentences(text: &str) -> Vec<&str> {
                 start = i;
             }
         }
-        if !c.is_whitespace() {
-            after_terminator = if ends_sentence_before_space(c) || ends_sentence_without_space(c) {
-                true
-            } else {
-                is_closer(c) && after_terminator
-            };
-        }
+        after_terminator = still_after_terminator(c, after_terminator);
         prev = Some(c);
     }
     if start < text.len() {
         out.push(&text[start..]);
     }
     out
+}
+
+/// Whether, after `c`, the text still stands right after a sentence terminator (closing quotes
+/// and brackets keep that state; whitespace leaves it as it was).
+fn still_after_terminator(c: char, after_terminator: bool) -> bool {
+    if c.is_whitespace() {
+        after_terminator
+    } else {
+        ends_sentence_before_space(c) || ends_sentence_without_space(c) || (is_closer(c) && after_terminator)
+    }
 }
 
 #[cfg(test)]
