@@ -1,0 +1,985 @@
+//! Trino (Athena engine v3) functions that DataFusion lacks or spells differently, so the
+//! project's Athena named queries run unmodified.
+//!
+//! DataFusion already has, with Trino's semantics for the lake's types: `date_trunc`, `round`,
+//! `concat`, `array_agg`, `regexp_like`, `split_part`, `approx_distinct`, `coalesce`, `lower`,
+//! `upper`, `length`, `substr`, `strpos`, `replace`, `abs`, `floor`, `ceil`, `greatest`, `least`,
+//! `nullif`, `current_date`, `now`, `row_number`/`rank` and the usual aggregates. Registered here
+//! are only the functions it does not have, or has with another meaning:
+//! - `date_format` is DataFusion's alias of `to_char` with chrono patterns (`%i` and `%s` differ
+//!   from MySQL's), `to_unixtime` returns whole seconds, not a double, `element_at` is map-only
+//!   and returns a list, `contains` is a string function, `cardinality` returns an unsigned
+//!   count of all nested elements.
+//! - `count_if`, `date_diff`, `approx_percentile`, `from_iso8601_timestamp`, `slice`,
+//!   `json_extract_scalar`, `split` do not exist.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Timelike};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMillisecondArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit, TimestampMillisecondType};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::error::DataFusionError;
+use datafusion::execution::context::SessionContext;
+use datafusion::functions_aggregate::approx_percentile_cont::approx_percentile_cont_udaf;
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::utils::format_state_name;
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility, lit, when,
+};
+
+/// The functions registered with Trino semantics (DataFusion lacks them or differs). Every one
+/// is exercised by the crate's tests.
+pub const TRINO_FUNCTIONS: &[&str] = &[
+    "approx_percentile",
+    "cardinality",
+    "contains",
+    "count_if",
+    "date_diff",
+    "date_format",
+    "element_at",
+    "from_iso8601_timestamp",
+    "json_extract_scalar",
+    "slice",
+    "split",
+    "to_unixtime",
+];
+
+/// Registers every function of [`TRINO_FUNCTIONS`] on the context, replacing DataFusion's
+/// functions of the same names.
+pub fn register(ctx: &SessionContext) {
+    ctx.register_udaf(AggregateUDF::from(CountIf::new()));
+    let approx = approx_percentile_cont_udaf()
+        .as_ref()
+        .clone()
+        .with_aliases(["approx_percentile"]);
+    ctx.register_udaf(approx);
+    for udf in [
+        ScalarUDF::from(DateDiff::new()),
+        ScalarUDF::from(DateFormat::new()),
+        ScalarUDF::from(FromIso8601Timestamp::new()),
+        ScalarUDF::from(ToUnixtime::new()),
+        ScalarUDF::from(Cardinality::new()),
+        ScalarUDF::from(Slice::new()),
+        ScalarUDF::from(ElementAt::new()),
+        ScalarUDF::from(Contains::new()),
+        ScalarUDF::from(JsonExtractScalar::new()),
+        ScalarUDF::from(Split::new()),
+    ] {
+        ctx.register_udf(udf);
+    }
+}
+
+fn user_defined() -> Signature {
+    Signature::user_defined(Volatility::Immutable)
+}
+
+fn arity(name: &str, args: &[DataType], n: usize) -> Result<()> {
+    if args.len() != n {
+        return plan_err!("{name} takes {n} arguments, got {}", args.len());
+    }
+    Ok(())
+}
+
+const TIMESTAMP_MS: DataType = DataType::Timestamp(TimeUnit::Millisecond, None);
+
+/// Dates, timestamps of any unit and strings become millisecond timestamps (strings are parsed
+/// as by `CAST(x AS timestamp)`).
+fn timestamp_like(name: &str, t: &DataType) -> Result<DataType> {
+    match t {
+        DataType::Timestamp(_, tz) => Ok(DataType::Timestamp(TimeUnit::Millisecond, tz.clone())),
+        DataType::Date32 | DataType::Date64 | DataType::Null => Ok(TIMESTAMP_MS),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(TIMESTAMP_MS),
+        other => plan_err!("{name} expects a timestamp or date, got {other}"),
+    }
+}
+
+fn string_like(name: &str, t: &DataType) -> Result<DataType> {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => Ok(DataType::Utf8),
+        other => plan_err!("{name} expects a string, got {other}"),
+    }
+}
+
+fn millis(array: &ArrayRef) -> Result<&TimestampMillisecondArray> {
+    array.as_primitive_opt::<TimestampMillisecondType>().ok_or_else(|| {
+        DataFusionError::Internal(format!("expected a millisecond timestamp, got {}", array.data_type()))
+    })
+}
+
+fn strings(array: &ArrayRef) -> Result<&StringArray> {
+    array
+        .as_string_opt::<i32>()
+        .ok_or_else(|| DataFusionError::Internal(format!("expected a string, got {}", array.data_type())))
+}
+
+fn naive(ms: i64) -> Result<NaiveDateTime> {
+    DateTime::from_timestamp_millis(ms)
+        .map(|d| d.naive_utc())
+        .ok_or_else(|| DataFusionError::Execution(format!("timestamp {ms} ms is out of range")))
+}
+
+// ─── count_if ────────────────────────────────────────────────────────────────────────────────
+
+/// `count_if(condition)`: rows where the condition is true; 0 for no rows (never null).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct CountIf {
+    signature: Signature,
+}
+
+impl CountIf {
+    fn new() -> Self {
+        CountIf {
+            signature: Signature::exact(vec![DataType::Boolean], Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for CountIf {
+    fn name(&self) -> &str {
+        "count_if"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn is_nullable(&self) -> bool {
+        false
+    }
+
+    fn accumulator(&self, _: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(CountIfAccumulator(0)))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(
+            format_state_name(args.name, "count"),
+            DataType::Int64,
+            false,
+        ))])
+    }
+
+    fn default_value(&self, _: &DataType) -> Result<ScalarValue> {
+        Ok(ScalarValue::Int64(Some(0)))
+    }
+}
+
+#[derive(Debug)]
+struct CountIfAccumulator(i64);
+
+fn trues(values: &[ArrayRef]) -> Result<i64> {
+    let Some(first) = values.first() else {
+        return exec_err!("count_if takes one argument");
+    };
+    let booleans: &BooleanArray = first
+        .as_boolean_opt()
+        .ok_or_else(|| DataFusionError::Execution(format!("count_if expects a boolean, got {}", first.data_type())))?;
+    Ok(i64::try_from(booleans.true_count()).unwrap_or(i64::MAX))
+}
+
+impl Accumulator for CountIfAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.0 += trues(values)?;
+        Ok(())
+    }
+
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.0 -= trues(values)?;
+        Ok(())
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let Some(counts) = states.first().and_then(|s| s.as_primitive_opt::<Int64Type>()) else {
+            return exec_err!("count_if: unexpected intermediate state");
+        };
+        self.0 += counts.iter().flatten().sum::<i64>();
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        Ok(vec![ScalarValue::Int64(Some(self.0))])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        Ok(ScalarValue::Int64(Some(self.0)))
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self)
+    }
+}
+
+// ─── date_diff ───────────────────────────────────────────────────────────────────────────────
+
+/// `date_diff(unit, start, end)`: whole units from `start` to `end`, as a bigint (negative when
+/// `end` is earlier). Calendar units (month, quarter, year) count whole calendar months.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DateDiff {
+    signature: Signature,
+}
+
+impl DateDiff {
+    fn new() -> Self {
+        DateDiff {
+            signature: user_defined(),
+        }
+    }
+}
+
+/// Whole `unit`s from `start_ms` to `end_ms`.
+///
+/// # Errors
+/// An unknown unit, or a timestamp chrono cannot represent.
+pub fn date_diff(unit: &str, start_ms: i64, end_ms: i64) -> Result<i64> {
+    let span = end_ms - start_ms;
+    let fixed = |unit_ms: i64| Ok(span / unit_ms);
+    match unit.to_ascii_lowercase().as_str() {
+        "millisecond" => fixed(1),
+        "second" => fixed(1_000),
+        "minute" => fixed(60_000),
+        "hour" => fixed(3_600_000),
+        "day" => fixed(86_400_000),
+        "week" => fixed(7 * 86_400_000),
+        calendar @ ("month" | "quarter" | "year") => {
+            let (a, b) = (naive(start_ms)?, naive(end_ms)?);
+            let mut months = i64::from(b.year() - a.year()) * 12 + i64::from(b.month()) - i64::from(a.month());
+            let rest = |d: &NaiveDateTime| (d.day(), d.num_seconds_from_midnight(), d.nanosecond());
+            if months > 0 && rest(&b) < rest(&a) {
+                months -= 1;
+            } else if months < 0 && rest(&b) > rest(&a) {
+                months += 1;
+            }
+            Ok(match calendar {
+                "month" => months,
+                "quarter" => months / 3,
+                _ => months / 12,
+            })
+        }
+        other => exec_err!(
+            "date_diff: unknown unit {other:?}; use millisecond, second, minute, hour, day, week, month, quarter or year"
+        ),
+    }
+}
+
+impl ScalarUDFImpl for DateDiff {
+    fn name(&self) -> &str {
+        "date_diff"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("date_diff", args, 3)?;
+        Ok(vec![
+            string_like("date_diff", &args[0])?,
+            timestamp_like("date_diff", &args[1])?,
+            timestamp_like("date_diff", &args[2])?,
+        ])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let [units, starts, ends] = arrays.as_slice() else {
+            return exec_err!("date_diff takes 3 arguments");
+        };
+        let (units, starts, ends) = (strings(units)?, millis(starts)?, millis(ends)?);
+        let out = (0..units.len())
+            .map(|i| {
+                if units.is_null(i) || starts.is_null(i) || ends.is_null(i) {
+                    return Ok(None);
+                }
+                date_diff(units.value(i), starts.value(i), ends.value(i)).map(Some)
+            })
+            .collect::<Result<Int64Array>>()?;
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+// ─── date_format ─────────────────────────────────────────────────────────────────────────────
+
+/// A MySQL `date_format` pattern (Trino's) as a chrono pattern.
+///
+/// # Errors
+/// A specifier Trino does not support, or a trailing `%`.
+pub fn mysql_to_chrono(pattern: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let spec = chars
+            .next()
+            .ok_or_else(|| format!("date_format pattern {pattern:?} ends with a lone %"))?;
+        out.push_str(match spec {
+            'Y' => "%Y",
+            'y' => "%y",
+            'm' => "%m",
+            'c' => "%-m",
+            'd' => "%d",
+            'e' => "%-d",
+            'H' => "%H",
+            'k' => "%-H",
+            'h' | 'I' => "%I",
+            'l' => "%-I",
+            'i' => "%M",
+            's' | 'S' => "%S",
+            'f' => "%6f",
+            'p' => "%p",
+            'T' => "%H:%M:%S",
+            'r' => "%I:%M:%S %p",
+            'j' => "%j",
+            'M' => "%B",
+            'b' => "%b",
+            'W' => "%A",
+            'a' => "%a",
+            '%' => "%%",
+            other => return Err(format!("date_format: specifier %{other} is not supported")),
+        });
+    }
+    Ok(out)
+}
+
+/// `date_format(timestamp, pattern)` with MySQL / Trino specifiers (`%Y-%m-%d %H:%i:%s`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DateFormat {
+    signature: Signature,
+}
+
+impl DateFormat {
+    fn new() -> Self {
+        DateFormat {
+            signature: user_defined(),
+        }
+    }
+}
+
+impl ScalarUDFImpl for DateFormat {
+    fn name(&self) -> &str {
+        "date_format"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("date_format", args, 2)?;
+        Ok(vec![TIMESTAMP_MS, string_like("date_format", &args[1])?])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let [times, patterns] = arrays.as_slice() else {
+            return exec_err!("date_format takes 2 arguments");
+        };
+        let (times, patterns) = (millis(times)?, strings(patterns)?);
+        let mut converted: Option<(String, String)> = None;
+        let out = (0..times.len())
+            .map(|i| {
+                if times.is_null(i) || patterns.is_null(i) {
+                    return Ok(None);
+                }
+                let pattern = patterns.value(i);
+                if converted.as_ref().is_none_or(|(mysql, _)| mysql != pattern) {
+                    let chrono = mysql_to_chrono(pattern).map_err(DataFusionError::Execution)?;
+                    converted = Some((pattern.to_owned(), chrono));
+                }
+                let chrono = converted.as_ref().map(|(_, c)| c.as_str()).unwrap_or_default();
+                let mut text = String::new();
+                write!(text, "{}", naive(times.value(i))?.format(chrono))
+                    .map_err(|_| DataFusionError::Execution(format!("date_format: cannot format with {pattern:?}")))?;
+                Ok(Some(text))
+            })
+            .collect::<Result<StringArray>>()?;
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+// ─── from_iso8601_timestamp, to_unixtime ─────────────────────────────────────────────────────
+
+/// `from_iso8601_timestamp('2026-03-01T12:00:00Z')`: the instant, as a UTC timestamp(3) (the
+/// lake's timestamp type, so it compares with the lake's columns directly).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct FromIso8601Timestamp {
+    signature: Signature,
+}
+
+impl FromIso8601Timestamp {
+    fn new() -> Self {
+        FromIso8601Timestamp {
+            signature: user_defined(),
+        }
+    }
+}
+
+impl ScalarUDFImpl for FromIso8601Timestamp {
+    fn name(&self) -> &str {
+        "from_iso8601_timestamp"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("from_iso8601_timestamp", args, 1)?;
+        Ok(vec![string_like("from_iso8601_timestamp", &args[0])?])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(TIMESTAMP_MS)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let Some(text) = args.args.first() else {
+            return exec_err!("from_iso8601_timestamp takes 1 argument");
+        };
+        text.cast_to(&TIMESTAMP_MS, None)
+            .map_err(|e| DataFusionError::Execution(format!("from_iso8601_timestamp: {e}")))
+    }
+}
+
+/// `to_unixtime(timestamp)`: seconds since the epoch as a double, milliseconds in the fraction.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ToUnixtime {
+    signature: Signature,
+}
+
+impl ToUnixtime {
+    fn new() -> Self {
+        ToUnixtime {
+            signature: user_defined(),
+        }
+    }
+}
+
+impl ScalarUDFImpl for ToUnixtime {
+    fn name(&self) -> &str {
+        "to_unixtime"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("to_unixtime", args, 1)?;
+        Ok(vec![timestamp_like("to_unixtime", &args[0])?])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let Some(times) = arrays.first() else {
+            return exec_err!("to_unixtime takes 1 argument");
+        };
+        // The values of a timestamp array are UTC milliseconds whatever its time zone.
+        let out: Float64Array = millis(times)?
+            .iter()
+            .map(|ms| ms.map(|ms| ms as f64 / 1000.0))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+// ─── cardinality, slice, element_at, contains, split ─────────────────────────────────────────
+
+/// `cardinality(array | map)`: the number of top-level elements or entries, as a bigint.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Cardinality {
+    signature: Signature,
+}
+
+impl Cardinality {
+    fn new() -> Self {
+        Cardinality {
+            signature: user_defined(),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Cardinality {
+    fn name(&self) -> &str {
+        "cardinality"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("cardinality", args, 1)?;
+        match &args[0] {
+            DataType::List(_) | DataType::LargeList(_) | DataType::Map(..) | DataType::Null => Ok(args.to_vec()),
+            DataType::FixedSizeList(item, _) => Ok(vec![DataType::List(Arc::clone(item))]),
+            other => plan_err!("cardinality expects an array or a map, got {other}"),
+        }
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let Some(array) = arrays.first() else {
+            return exec_err!("cardinality takes 1 argument");
+        };
+        let lengths: Vec<Option<i64>> = match array.data_type() {
+            DataType::List(_) => {
+                let list = array.as_list::<i32>();
+                (0..list.len())
+                    .map(|i| list.is_valid(i).then(|| i64::from(list.value_length(i))))
+                    .collect()
+            }
+            DataType::LargeList(_) => {
+                let list = array.as_list::<i64>();
+                (0..list.len())
+                    .map(|i| list.is_valid(i).then(|| list.value_length(i)))
+                    .collect()
+            }
+            DataType::Map(..) => {
+                let map = array.as_map();
+                (0..map.len())
+                    .map(|i| map.is_valid(i).then(|| i64::from(map.value_length(i))))
+                    .collect()
+            }
+            _ => vec![None; array.len()],
+        };
+        Ok(ColumnarValue::Array(Arc::new(Int64Array::from(lengths))))
+    }
+}
+
+fn list_item(name: &str, t: &DataType) -> Result<Option<FieldRef>> {
+    match t {
+        DataType::List(item) | DataType::LargeList(item) | DataType::FixedSizeList(item, _) => {
+            Ok(Some(Arc::clone(item)))
+        }
+        DataType::Null => Ok(None),
+        other => plan_err!("{name} expects an array, got {other}"),
+    }
+}
+
+fn not_rewritten(name: &str) -> Result<ColumnarValue> {
+    exec_err!("{name} is rewritten to DataFusion functions while planning; it cannot be called directly")
+}
+
+/// `slice(array, start, length)`: 1-based `start` (negative counts from the end), at most
+/// `length` elements. Rewritten to `array_slice(array, start, end)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Slice {
+    signature: Signature,
+}
+
+impl Slice {
+    fn new() -> Self {
+        Slice {
+            signature: user_defined(),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Slice {
+    fn name(&self) -> &str {
+        "slice"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("slice", args, 3)?;
+        list_item("slice", &args[0])?;
+        Ok(vec![args[0].clone(), DataType::Int64, DataType::Int64])
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        Ok(args.first().cloned().unwrap_or(DataType::Null))
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        not_rewritten("slice")
+    }
+
+    fn simplify(&self, args: Vec<Expr>, _: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let [array, start, length] =
+            <[Expr; 3]>::try_from(args).map_err(|_| DataFusionError::Plan("slice takes 3 arguments".to_owned()))?;
+        let end = start.clone() + length - lit(1i64);
+        // From the end: never past the last element (-1).
+        let end = when(
+            start.clone().lt(lit(0i64)).and(end.clone().gt_eq(lit(0i64))),
+            lit(-1i64),
+        )
+        .otherwise(end)?;
+        Ok(ExprSimplifyResult::Simplified(
+            datafusion::functions_nested::expr_fn::array_slice(array, start, end, None),
+        ))
+    }
+}
+
+/// `element_at(array, index)` (1-based, negative from the end, null when out of range) and
+/// `element_at(map, key)` (the value, null when absent).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ElementAt {
+    signature: Signature,
+}
+
+impl ElementAt {
+    fn new() -> Self {
+        ElementAt {
+            signature: user_defined(),
+        }
+    }
+}
+
+fn map_entry_types(t: &DataType) -> Option<(DataType, DataType)> {
+    let DataType::Map(entries, _) = t else {
+        return None;
+    };
+    let DataType::Struct(fields) = entries.data_type() else {
+        return None;
+    };
+    Some((fields.first()?.data_type().clone(), fields.get(1)?.data_type().clone()))
+}
+
+impl ScalarUDFImpl for ElementAt {
+    fn name(&self) -> &str {
+        "element_at"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("element_at", args, 2)?;
+        if let Some((key, _)) = map_entry_types(&args[0]) {
+            return Ok(vec![args[0].clone(), key]);
+        }
+        list_item("element_at", &args[0])?;
+        Ok(vec![args[0].clone(), DataType::Int64])
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        let container = args.first().unwrap_or(&DataType::Null);
+        if let Some((_, value)) = map_entry_types(container) {
+            return Ok(value);
+        }
+        Ok(list_item("element_at", container)?.map_or(DataType::Null, |f| f.data_type().clone()))
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        not_rewritten("element_at")
+    }
+
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        use datafusion::functions_nested::expr_fn::{array_element, map_extract};
+        let [container, index] = <[Expr; 2]>::try_from(args)
+            .map_err(|_| DataFusionError::Plan("element_at takes 2 arguments".to_owned()))?;
+        let rewritten = if matches!(info.get_data_type(&container)?, DataType::Map(..)) {
+            array_element(map_extract(container, index), lit(1i64))
+        } else {
+            array_element(container, index)
+        };
+        Ok(ExprSimplifyResult::Simplified(rewritten))
+    }
+}
+
+/// `contains(array, element)` (Trino), and `contains(string, substring)` as DataFusion has it.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Contains {
+    signature: Signature,
+}
+
+impl Contains {
+    fn new() -> Self {
+        Contains {
+            signature: user_defined(),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Contains {
+    fn name(&self) -> &str {
+        "contains"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("contains", args, 2)?;
+        match list_item("contains", &args[0]) {
+            Ok(Some(item)) => Ok(vec![args[0].clone(), item.data_type().clone()]),
+            _ => Ok(vec![
+                string_like("contains", &args[0])?,
+                string_like("contains", &args[1])?,
+            ]),
+        }
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        not_rewritten("contains")
+    }
+
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let [haystack, needle] =
+            <[Expr; 2]>::try_from(args).map_err(|_| DataFusionError::Plan("contains takes 2 arguments".to_owned()))?;
+        let rewritten = match info.get_data_type(&haystack)? {
+            DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) => {
+                datafusion::functions_nested::expr_fn::array_has(haystack, needle)
+            }
+            _ => datafusion::functions::string::contains().call(vec![haystack, needle]),
+        };
+        Ok(ExprSimplifyResult::Simplified(rewritten))
+    }
+}
+
+/// `split(string, delimiter)`: an array of the parts. Rewritten to `string_to_array`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Split {
+    signature: Signature,
+}
+
+impl Split {
+    fn new() -> Self {
+        Split {
+            signature: user_defined(),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Split {
+    fn name(&self) -> &str {
+        "split"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("split", args, 2)?;
+        Ok(vec![string_like("split", &args[0])?, string_like("split", &args[1])?])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))))
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        not_rewritten("split")
+    }
+
+    fn simplify(&self, args: Vec<Expr>, _: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        Ok(ExprSimplifyResult::Simplified(
+            datafusion::functions_nested::string::string_to_array_udf().call(args),
+        ))
+    }
+}
+
+// ─── json_extract_scalar ─────────────────────────────────────────────────────────────────────
+
+/// One step of a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Reads a simple JSON path: `$`, then `.key`, `["key"]`, `['key']` or `[0]` steps.
+///
+/// # Errors
+/// A message saying where the path stops making sense.
+fn json_path(path: &str) -> Result<Vec<Step>, String> {
+    let bad = |why: &str| format!("json path {path:?}: {why}");
+    let mut rest = path.trim().strip_prefix('$').ok_or_else(|| bad("must start with $"))?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            if end == 0 {
+                return Err(bad("empty key after ."));
+            }
+            steps.push(Step::Key(after[..end].to_owned()));
+            rest = &after[end..];
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let close = after.find(']').ok_or_else(|| bad("[ without ]"))?;
+            let inside = after[..close].trim();
+            let quoted = inside
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .or_else(|| inside.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')));
+            steps.push(match quoted {
+                Some(key) => Step::Key(key.to_owned()),
+                None => Step::Index(inside.parse().map_err(|_| bad("an index must be a whole number"))?),
+            });
+            rest = &after[close + 1..];
+        } else {
+            return Err(bad("expected . or ["));
+        }
+    }
+    Ok(steps)
+}
+
+/// The scalar at `steps` in `json`, as text; `None` for invalid JSON, a missing path, null, an
+/// object or an array (Trino's `json_extract_scalar`).
+fn extract_scalar(json: &str, steps: &[Step]) -> Option<String> {
+    let root: serde_json::Value = serde_json::from_str(json).ok()?;
+    let mut value = &root;
+    for step in steps {
+        value = match step {
+            Step::Key(k) => value.get(k)?,
+            Step::Index(i) => value.get(*i)?,
+        };
+    }
+    match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// `json_extract_scalar(json, '$.a.b')`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct JsonExtractScalar {
+    signature: Signature,
+}
+
+impl JsonExtractScalar {
+    fn new() -> Self {
+        JsonExtractScalar {
+            signature: user_defined(),
+        }
+    }
+}
+
+impl ScalarUDFImpl for JsonExtractScalar {
+    fn name(&self) -> &str {
+        "json_extract_scalar"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("json_extract_scalar", args, 2)?;
+        Ok(vec![
+            string_like("json_extract_scalar", &args[0])?,
+            string_like("json_extract_scalar", &args[1])?,
+        ])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let [docs, paths] = arrays.as_slice() else {
+            return exec_err!("json_extract_scalar takes 2 arguments");
+        };
+        let (docs, paths) = (strings(docs)?, strings(paths)?);
+        let mut parsed: Option<(String, Vec<Step>)> = None;
+        let out = (0..docs.len())
+            .map(|i| {
+                if docs.is_null(i) || paths.is_null(i) {
+                    return Ok(None);
+                }
+                let path = paths.value(i);
+                if parsed.as_ref().is_none_or(|(p, _)| p != path) {
+                    parsed = Some((path.to_owned(), json_path(path).map_err(DataFusionError::Execution)?));
+                }
+                let steps = parsed.as_ref().map(|(_, s)| s.as_slice()).unwrap_or_default();
+                Ok(extract_scalar(docs.value(i), steps))
+            })
+            .collect::<Result<StringArray>>()?;
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_767_225_600_000; // 2026-01-01 00:00:00 UTC
+
+    #[test]
+    fn date_diff_counts_whole_units_in_trino_order() {
+        assert_eq!(date_diff("second", T0, T0 + 90_500).unwrap(), 90);
+        assert_eq!(date_diff("minute", T0, T0 + 90_500).unwrap(), 1);
+        assert_eq!(date_diff("HOUR", T0 + 7_200_000, T0).unwrap(), -2);
+        assert_eq!(date_diff("day", T0, T0 + 86_399_999).unwrap(), 0);
+        // 2026-01-31 -> 2026-03-30: one whole month, not two.
+        let jan31 = T0 + 30 * 86_400_000;
+        let mar30 = T0 + (31 + 28 + 29) * 86_400_000;
+        assert_eq!(date_diff("month", jan31, mar30).unwrap(), 1);
+        assert_eq!(date_diff("year", T0, mar30).unwrap(), 0);
+        assert!(date_diff("fortnight", T0, T0).is_err());
+    }
+
+    #[test]
+    fn mysql_patterns_become_chrono_patterns() {
+        assert_eq!(mysql_to_chrono("%Y-%m-%d %H:%i:%s").unwrap(), "%Y-%m-%d %H:%M:%S");
+        assert_eq!(mysql_to_chrono("%Y%m%d 100%%").unwrap(), "%Y%m%d 100%%");
+        assert!(mysql_to_chrono("%Q").is_err());
+        assert!(mysql_to_chrono("50%").is_err());
+    }
+
+    #[test]
+    fn json_paths_follow_keys_and_indexes() {
+        let steps = json_path("$.a[1]['b c'].d").unwrap();
+        assert_eq!(
+            steps,
+            vec![
+                Step::Key("a".into()),
+                Step::Index(1),
+                Step::Key("b c".into()),
+                Step::Key("d".into())
+            ]
+        );
+        let doc = r#"{"a":[0,{"b c":{"d":7}}],"s":"x","o":{}}"#;
+        assert_eq!(extract_scalar(doc, &steps).as_deref(), Some("7"));
+        assert_eq!(extract_scalar(doc, &json_path("$.s").unwrap()).as_deref(), Some("x"));
+        assert_eq!(extract_scalar(doc, &json_path("$.o").unwrap()), None);
+        assert_eq!(extract_scalar("not json", &json_path("$.s").unwrap()), None);
+        assert!(json_path("a.b").is_err());
+    }
+}
