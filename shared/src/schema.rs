@@ -11,7 +11,9 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
-/// A Glue / Hive column type.
+/// A Glue / Hive column type: the one definition from which the Glue type string
+/// ([`HiveType::glue_type`]), the Arrow type (`arrow_type`, feature `arrow`) and the row check
+/// ([`HiveType::accepts`]) all derive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HiveType {
     String,
@@ -22,18 +24,67 @@ pub enum HiveType {
     /// Written as `YYYY-MM-DD HH:MM:SS.mmm` (UTC), the form `java.sql.Timestamp::valueOf` reads:
     /// the default of Firehose's Parquet conversion and of Athena's JSON SerDes.
     Timestamp,
+    /// `array<T>`: a JSON array.
+    Array(&'static HiveType),
+    /// `map<K,V>`: a JSON object with arbitrary keys.
+    Map(&'static HiveType, &'static HiveType),
+    /// `struct<a:T,...>`: a JSON object with these fields, each optional.
+    Struct(&'static [Field]),
+}
+
+/// One field of a `struct` type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: HiveType,
+}
+
+/// A struct field (for `HiveType::Struct` definitions).
+pub const fn field(name: &'static str, kind: HiveType) -> Field {
+    Field { name, kind }
 }
 
 impl HiveType {
-    /// The type as Glue and Hive DDL spell it.
-    pub const fn glue_name(self) -> &'static str {
+    /// The type as Glue and Hive DDL spell it: `string`, `array<string>`,
+    /// `struct<caller:string,hop_count:bigint>`, ...
+    pub fn glue_type(self) -> std::string::String {
+        let mut out = std::string::String::new();
+        self.write_glue(&mut out);
+        out
+    }
+
+    fn write_glue(self, out: &mut std::string::String) {
         match self {
-            HiveType::String => "string",
-            HiveType::BigInt => "bigint",
-            HiveType::Int => "int",
-            HiveType::Double => "double",
-            HiveType::Boolean => "boolean",
-            HiveType::Timestamp => "timestamp",
+            HiveType::String => out.push_str("string"),
+            HiveType::BigInt => out.push_str("bigint"),
+            HiveType::Int => out.push_str("int"),
+            HiveType::Double => out.push_str("double"),
+            HiveType::Boolean => out.push_str("boolean"),
+            HiveType::Timestamp => out.push_str("timestamp"),
+            HiveType::Array(item) => {
+                out.push_str("array<");
+                item.write_glue(out);
+                out.push('>');
+            }
+            HiveType::Map(key, value) => {
+                out.push_str("map<");
+                key.write_glue(out);
+                out.push(',');
+                value.write_glue(out);
+                out.push('>');
+            }
+            HiveType::Struct(fields) => {
+                out.push_str("struct<");
+                for (i, f) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(f.name);
+                    out.push(':');
+                    f.kind.write_glue(out);
+                }
+                out.push('>');
+            }
         }
     }
 
@@ -43,18 +94,56 @@ impl HiveType {
         match (self, value) {
             (_, Value::Null) => true,
             (HiveType::String, Value::String(_)) => true,
-            (HiveType::BigInt | HiveType::Int, Value::Number(n)) => n.is_i64() || n.is_u64(),
+            (HiveType::BigInt, Value::Number(n)) => n.is_i64(),
+            (HiveType::Int, Value::Number(n)) => n.as_i64().is_some_and(|v| i32::try_from(v).is_ok()),
             (HiveType::Double, Value::Number(_)) => true,
             (HiveType::Boolean, Value::Bool(_)) => true,
             (HiveType::Timestamp, Value::String(s)) => crate::time_fmt::parse_hive_timestamp(s).is_some(),
+            (HiveType::Array(item), Value::Array(items)) => items.iter().all(|v| item.accepts(v)),
+            // JSON object keys are strings; a map's keys are strings in every table we write.
+            (HiveType::Map(HiveType::String, value), Value::Object(entries)) => {
+                entries.values().all(|v| !v.is_null() && value.accepts(v))
+            }
+            (HiveType::Struct(fields), Value::Object(entries)) => entries.iter().all(|(k, v)| {
+                fields
+                    .iter()
+                    .find(|f| f.name == k.as_str())
+                    .is_some_and(|f| f.kind.accepts(v))
+            }),
             _ => false,
+        }
+    }
+}
+
+#[cfg(feature = "arrow")]
+impl HiveType {
+    /// The Arrow type readers see for this column: the type our Parquet writer uses and the type
+    /// [`arrow::from_glue_type`] reads back from the catalog's type string.
+    pub fn arrow_type(self) -> arrow_schema::DataType {
+        use arrow_schema::{DataType, Field as ArrowField, Fields, TimeUnit};
+        use std::sync::Arc;
+        match self {
+            HiveType::String => DataType::Utf8,
+            HiveType::BigInt => DataType::Int64,
+            HiveType::Int => DataType::Int32,
+            HiveType::Double => DataType::Float64,
+            HiveType::Boolean => DataType::Boolean,
+            HiveType::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, None),
+            HiveType::Array(item) => DataType::List(Arc::new(ArrowField::new("item", item.arrow_type(), true))),
+            HiveType::Map(key, value) => arrow::map_type(key.arrow_type(), value.arrow_type()),
+            HiveType::Struct(fields) => DataType::Struct(Fields::from(
+                fields
+                    .iter()
+                    .map(|f| ArrowField::new(f.name, f.kind.arrow_type(), true))
+                    .collect::<Vec<_>>(),
+            )),
         }
     }
 }
 
 impl fmt::Display for HiveType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.glue_name())
+        f.write_str(&self.glue_type())
     }
 }
 
@@ -88,6 +177,9 @@ pub enum Storage {
     Delivered,
     /// Always JSON lines, whatever `LAKE_FORMAT` says (written by a function, not by Firehose).
     JsonLines,
+    /// Gzip JSON lines, whatever `LAKE_FORMAT` says: a function's log records, shipped by a
+    /// CloudWatch Logs subscription through Firehose (no transform, no format conversion).
+    LogShipped,
 }
 
 impl Table {
@@ -95,7 +187,7 @@ impl Table {
     pub fn format(&self, lake_format: crate::config::LakeFormat) -> crate::config::LakeFormat {
         match self.storage {
             Storage::Delivered => lake_format,
-            Storage::JsonLines => crate::config::LakeFormat::Json,
+            Storage::JsonLines | Storage::LogShipped => crate::config::LakeFormat::Json,
         }
     }
 }
@@ -125,7 +217,7 @@ pub const PARTITION_KEYS: [Column; 4] = [
     col("hour", HiveType::String, "UTC hour, HH"),
 ];
 
-use HiveType::{BigInt, Boolean, Double, Int, String as Str, Timestamp as Ts};
+use HiveType::{Array, BigInt, Boolean, Double, Int, Map, String as Str, Struct, Timestamp as Ts};
 
 /// Contact records, one row per delivered copy of a contact (the latest copy wins at query time:
 /// `row_number() over (partition by contact_id order by last_update_timestamp desc)`).
@@ -453,6 +545,282 @@ pub static CONTACT_SENTIMENT: Table = Table {
     ],
 };
 
+/// The fraud-router's feature record: codes, booleans, counts and tokens, never a raw number.
+const FRAUD_FEATURES: &[Field] = &[
+    field("caller", Str),
+    field("caller_token", Str),
+    field("calling_code", Str),
+    field("home_calling_code", Str),
+    field("pai", Str),
+    field("pai_matches", Boolean),
+    field("from", Str),
+    field("from_matches", Boolean),
+    field("oli", Int),
+    field("oli_class", Str),
+    field("jip_matches", Boolean),
+    field("hop_count", BigInt),
+    field("forwarding", Str),
+    field("deny_list", Str),
+];
+
+/// One row per fraud-router decision. The function writes the record as a JSON line to its log;
+/// a CloudWatch Logs subscription ships it through Firehose (gzip JSON lines, partitioned by
+/// arrival hour).
+pub static FRAUD_DECISIONS: Table = Table {
+    name: "fraud_decisions",
+    description: "fraud-router decisions: risk score, level, route and the features behind them",
+    storage: Storage::LogShipped,
+    columns: &[
+        col("record", Str, "Record kind: fraud_decision"),
+        col(
+            "timestamp",
+            Str,
+            "When the decision was made, RFC 3339 UTC (from_iso8601_timestamp reads it)",
+        ),
+        col("contact_id", Str, "Connect ContactId"),
+        col("instance_id", Str, "Connect instance id"),
+        col("channel", Str, "VOICE, CHAT, TASK"),
+        col("risk_score", Int, "0..100"),
+        col("risk_level", Str, "low, medium or high"),
+        col("route", Str, "The route answered to the contact flow"),
+        col("reasons", Array(&Str), "Reason codes that contributed to the score"),
+        col("policy_version", Str, "Version of the fraud policy that decided"),
+        col(
+            "degraded",
+            Boolean,
+            "True when the answer fell back to the safe default",
+        ),
+        col("error", Str, "Why the answer degraded: unrecognised_event, over_budget"),
+        col(
+            "features",
+            Struct(FRAUD_FEATURES),
+            "The signals read from the telephony attributes, tokenized",
+        ),
+        col("elapsed_us", BigInt, "Decision time, microseconds"),
+    ],
+};
+
+/// One row per contact-flow-logger invocation (ours; not Connect's native flow logs). Shipped
+/// from the function's log like [`FRAUD_DECISIONS`].
+pub static CONTACT_FLOW_LOGS: Table = Table {
+    name: "contact_flow_logs",
+    description: "contact-flow-logger records: one flow step per row, PII scrubbed (not Connect's native flow logs)",
+    storage: Storage::LogShipped,
+    columns: &[
+        col("record", Str, "Record kind: contact_flow_log"),
+        col("timestamp", Str, "When the step was logged, RFC 3339 UTC"),
+        col("contact_id", Str, "Connect ContactId"),
+        col("initial_contact_id", Str, "InitialContactId"),
+        col("previous_contact_id", Str, "PreviousContactId"),
+        col("instance_id", Str, "Connect instance id"),
+        col("channel", Str, "VOICE, CHAT, TASK"),
+        col("initiation_method", Str, "INBOUND, OUTBOUND, TRANSFER, ..."),
+        col("queue", Str, "Queue name"),
+        col("language_code", Str, "LanguageCode, e.g. en-US"),
+        col("flow_name", Str, "The flow's name, from the block parameters"),
+        col("step", Str, "The step's name, from the block parameters"),
+        col(
+            "parameters",
+            Map(&Str, &Str),
+            "The block's other parameters, values scrubbed of PII",
+        ),
+        col("parameters_omitted", Int, "Parameters beyond the logged maximum"),
+        col(
+            "customer_token",
+            Str,
+            "The customer's number as an HMAC token, as in ctr",
+        ),
+        col("calling_code", Str, "The customer's country calling code"),
+        col("attribute_keys", Array(&Str), "Contact attribute names, never values"),
+        col("attribute_count", Int, "Number of contact attributes"),
+        col("deny_list", Str, "disabled, no_number, unavailable, miss or hit"),
+        col("deny", Boolean, "Whether the flow was told to disconnect"),
+        col("deny_reason", Str, "The deny-list entry's reason code"),
+        col(
+            "recognised",
+            Boolean,
+            "False when the event was not a contact-flow event",
+        ),
+    ],
+};
+
+#[cfg(feature = "arrow")]
+impl Table {
+    /// The table's data columns as an Arrow schema, every column nullable (a missing key is
+    /// null, as in Firehose's conversion and Athena's SerDes).
+    pub fn arrow_schema(&self) -> arrow_schema::Schema {
+        arrow_schema::Schema::new(
+            self.columns
+                .iter()
+                .map(|c| arrow_schema::Field::new(c.name, c.kind.arrow_type(), true))
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+/// Glue type strings as Arrow types, for readers of the catalog.
+#[cfg(feature = "arrow")]
+pub mod arrow {
+    use std::sync::Arc;
+
+    use arrow_schema::{DataType, Field, Fields, TimeUnit};
+
+    /// Why a Glue type string could not be read.
+    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+    #[error("unsupported or malformed Glue type {text:?}: {problem}")]
+    pub struct GlueTypeError {
+        pub text: String,
+        pub problem: String,
+    }
+
+    /// `map<K,V>` as Arrow spells it: entries of a non-null key and a nullable value.
+    pub fn map_type(key: DataType, value: DataType) -> DataType {
+        let entries = Field::new(
+            "entries",
+            DataType::Struct(Fields::from(vec![
+                Field::new("key", key, false),
+                Field::new("value", value, true),
+            ])),
+            false,
+        );
+        DataType::Map(Arc::new(entries), false)
+    }
+
+    /// Reads a Glue / Hive column type (`bigint`, `array<struct<a:int>>`, `decimal(10,2)`, ...).
+    ///
+    /// # Errors
+    /// [`GlueTypeError`] for a type Athena would not accept either, or one we cannot map.
+    pub fn from_glue_type(text: &str) -> Result<DataType, GlueTypeError> {
+        let mut p = Parser { text, pos: 0 };
+        let t = p.parse().map_err(|problem| GlueTypeError {
+            text: text.to_owned(),
+            problem,
+        })?;
+        p.skip_ws();
+        if p.pos != text.len() {
+            return Err(GlueTypeError {
+                text: text.to_owned(),
+                problem: format!("unexpected text at {}", p.pos),
+            });
+        }
+        Ok(t)
+    }
+
+    struct Parser<'a> {
+        text: &'a str,
+        pos: usize,
+    }
+
+    impl Parser<'_> {
+        fn rest(&self) -> &str {
+            self.text.get(self.pos..).unwrap_or_default()
+        }
+
+        fn skip_ws(&mut self) {
+            let trimmed = self.rest().trim_start();
+            self.pos = self.text.len() - trimmed.len();
+        }
+
+        fn eat(&mut self, c: char) -> Result<(), String> {
+            self.skip_ws();
+            if self.rest().starts_with(c) {
+                self.pos += c.len_utf8();
+                Ok(())
+            } else {
+                Err(format!("expected {c:?} at {}", self.pos))
+            }
+        }
+
+        fn ident(&mut self) -> String {
+            self.skip_ws();
+            let len = self
+                .rest()
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '-'))
+                .unwrap_or(self.rest().len());
+            let word = self.rest().get(..len).unwrap_or_default().to_owned();
+            self.pos += len;
+            word
+        }
+
+        fn number(&mut self) -> Result<u32, String> {
+            let word = self.ident();
+            word.parse().map_err(|_| format!("expected a number, found {word:?}"))
+        }
+
+        fn parse(&mut self) -> Result<DataType, String> {
+            let name = self.ident().to_ascii_lowercase();
+            Ok(match name.as_str() {
+                "string" => DataType::Utf8,
+                "varchar" | "char" => {
+                    self.skip_ws();
+                    if self.rest().starts_with('(') {
+                        self.eat('(')?;
+                        self.number()?;
+                        self.eat(')')?;
+                    }
+                    DataType::Utf8
+                }
+                "bigint" => DataType::Int64,
+                "int" | "integer" => DataType::Int32,
+                "smallint" => DataType::Int16,
+                "tinyint" => DataType::Int8,
+                "double" => DataType::Float64,
+                "float" => DataType::Float32,
+                "boolean" => DataType::Boolean,
+                "timestamp" => DataType::Timestamp(TimeUnit::Millisecond, None),
+                "date" => DataType::Date32,
+                "binary" => DataType::Binary,
+                "decimal" => {
+                    self.eat('(')?;
+                    let precision = self.number()?;
+                    self.eat(',')?;
+                    let scale = self.number()?;
+                    self.eat(')')?;
+                    let precision = u8::try_from(precision).map_err(|_| "decimal precision too large".to_owned())?;
+                    let scale = i8::try_from(scale).map_err(|_| "decimal scale too large".to_owned())?;
+                    DataType::Decimal128(precision, scale)
+                }
+                "array" => {
+                    self.eat('<')?;
+                    let item = self.parse()?;
+                    self.eat('>')?;
+                    DataType::List(Arc::new(Field::new("item", item, true)))
+                }
+                "map" => {
+                    self.eat('<')?;
+                    let key = self.parse()?;
+                    self.eat(',')?;
+                    let value = self.parse()?;
+                    self.eat('>')?;
+                    map_type(key, value)
+                }
+                "struct" => {
+                    self.eat('<')?;
+                    let mut fields = Vec::new();
+                    loop {
+                        let field = self.ident();
+                        if field.is_empty() {
+                            return Err(format!("expected a field name at {}", self.pos));
+                        }
+                        self.eat(':')?;
+                        fields.push(Field::new(field, self.parse()?, true));
+                        self.skip_ws();
+                        if self.rest().starts_with(',') {
+                            self.eat(',')?;
+                        } else {
+                            break;
+                        }
+                    }
+                    self.eat('>')?;
+                    DataType::Struct(Fields::from(fields))
+                }
+                "" => return Err(format!("expected a type at {}", self.pos)),
+                other => return Err(format!("unknown type {other}")),
+            })
+        }
+    }
+}
+
 /// Checks a row written for `table`: every key is a column with a value of the column's type,
 /// and, when `complete`, every column is present. Returns what is wrong, one line per problem.
 /// The row tests of every writer use it to prove their row types match the schema.
@@ -479,7 +847,14 @@ pub fn row_problems(table: &Table, row: &serde_json::Value, complete: bool) -> V
 }
 
 /// Every curated table. Later functions add theirs here.
-pub static TABLES: &[&Table] = &[&CTR, &AGENT_EVENTS, &SENTIMENT_TURNS, &CONTACT_SENTIMENT];
+pub static TABLES: &[&Table] = &[
+    &CTR,
+    &AGENT_EVENTS,
+    &SENTIMENT_TURNS,
+    &CONTACT_SENTIMENT,
+    &FRAUD_DECISIONS,
+    &CONTACT_FLOW_LOGS,
+];
 
 /// The table with this name.
 pub fn table(name: &str) -> Option<&'static Table> {
@@ -637,6 +1012,79 @@ mod tests {
         assert_eq!(CTR.format(LakeFormat::Json), LakeFormat::Json);
         assert_eq!(SENTIMENT_TURNS.format(LakeFormat::Parquet), LakeFormat::Json);
         assert_eq!(CONTACT_SENTIMENT.format(LakeFormat::Parquet), LakeFormat::Json);
+        assert_eq!(FRAUD_DECISIONS.format(LakeFormat::Parquet), LakeFormat::Json);
+        assert_eq!(CONTACT_FLOW_LOGS.format(LakeFormat::Parquet), LakeFormat::Json);
+    }
+
+    #[test]
+    fn nested_types_spell_as_glue_and_check_rows() {
+        assert_eq!(
+            FRAUD_DECISIONS.column("reasons").unwrap().kind.glue_type(),
+            "array<string>"
+        );
+        assert_eq!(
+            CONTACT_FLOW_LOGS.column("parameters").unwrap().kind.glue_type(),
+            "map<string,string>"
+        );
+        let features = FRAUD_DECISIONS.column("features").unwrap().kind;
+        assert!(
+            features
+                .glue_type()
+                .starts_with("struct<caller:string,caller_token:string,")
+        );
+        assert!(features.accepts(&serde_json::json!({"caller": "number", "hop_count": 3, "pai_matches": null})));
+        assert!(
+            !features.accepts(&serde_json::json!({"caller": 1})),
+            "a field of the wrong type"
+        );
+        assert!(
+            !features.accepts(&serde_json::json!({"unknown": "x"})),
+            "a field the struct lacks"
+        );
+        assert!(!features.accepts(&serde_json::json!(["number"])));
+        let reasons = FRAUD_DECISIONS.column("reasons").unwrap().kind;
+        assert!(reasons.accepts(&serde_json::json!(["deny_list", "jip_mismatch"])));
+        assert!(!reasons.accepts(&serde_json::json!("deny_list,jip_mismatch")));
+        assert!(!reasons.accepts(&serde_json::json!([1])));
+        let params = CONTACT_FLOW_LOGS.column("parameters").unwrap().kind;
+        assert!(params.accepts(&serde_json::json!({"a": "b"})));
+        assert!(!params.accepts(&serde_json::json!({"a": 1})));
+        assert!(
+            !HiveType::Int.accepts(&serde_json::json!(4_000_000_000u64)),
+            "int is 32-bit"
+        );
+    }
+
+    #[cfg(feature = "arrow")]
+    #[test]
+    fn every_columns_glue_type_reads_back_as_its_arrow_type() {
+        for t in TABLES {
+            for c in t.columns.iter().chain(t.partition_keys()) {
+                let read = arrow::from_glue_type(&c.kind.glue_type()).unwrap();
+                assert_eq!(read, c.kind.arrow_type(), "{}.{}", t.name, c.name);
+            }
+        }
+        use arrow_schema::DataType;
+        assert_eq!(
+            arrow::from_glue_type("decimal(10, 2)").unwrap(),
+            DataType::Decimal128(10, 2)
+        );
+        assert_eq!(arrow::from_glue_type("varchar(32)").unwrap(), DataType::Utf8);
+        assert_eq!(
+            arrow::from_glue_type(" array < int > ").unwrap().to_string(),
+            "List(Int32)"
+        );
+        for bad in [
+            "",
+            "array<",
+            "map<string>",
+            "struct<>",
+            "uniontype<int>",
+            "int extra",
+            "decimal(x,1)",
+        ] {
+            assert!(arrow::from_glue_type(bad).is_err(), "{bad:?} is rejected");
+        }
     }
 
     #[test]

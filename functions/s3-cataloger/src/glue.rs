@@ -72,7 +72,7 @@ fn parameters(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 fn column(c: &connect_lake::schema::Column) -> Result<Column, BuildError> {
     Column::builder()
         .name(c.name)
-        .r#type(c.kind.glue_name())
+        .r#type(c.kind.glue_type())
         .comment(c.comment)
         .build()
 }

@@ -18,7 +18,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use connect_lake::config::LakeFormat;
 use connect_lake::s3_event::{ObjectEvent, ObjectEventKind, Trigger, parse_trigger};
-use connect_lake::schema::{AGENT_EVENTS, CTR, KeyError, PartitionValues};
+use connect_lake::schema::{AGENT_EVENTS, CONTACT_FLOW_LOGS, CTR, FRAUD_DECISIONS, KeyError, PartitionValues, TABLES};
 use serde_json::{Value, json};
 
 use super::*;
@@ -305,7 +305,8 @@ fn parquet_tables_use_the_parquet_serde_with_snappy_and_the_shared_columns() {
         .iter()
         .map(|c| (c.name(), c.r#type().unwrap_or_default()))
         .collect();
-    let schema: Vec<(&str, &str)> = CTR.columns.iter().map(|c| (c.name, c.kind.glue_name())).collect();
+    let schema: Vec<(&str, String)> = CTR.columns.iter().map(|c| (c.name, c.kind.glue_type())).collect();
+    let schema: Vec<(&str, &str)> = schema.iter().map(|(n, t)| (*n, t.as_str())).collect();
     assert_eq!(columns, schema);
     let keys: Vec<(&str, Option<&str>)> = t.partition_keys().iter().map(|c| (c.name(), c.r#type())).collect();
     assert_eq!(
@@ -351,6 +352,159 @@ fn partitions_copy_the_table_storage_descriptor_with_their_own_location() {
     let mut expected = table_sd.clone();
     expected.location = sd.location.clone();
     assert_eq!(sd, &expected, "everything but the location is the table's");
+}
+
+/// The Glue definition of a log-shipped table, as the cataloger builds it under `LAKE_FORMAT`.
+fn log_shipped_def(table: &'static Table, lake_format: LakeFormat) -> TableInput {
+    let format = table.format(lake_format);
+    let sd = glue::storage_descriptor(table, BUCKET, format).unwrap();
+    glue::table_input(table, sd, format).unwrap()
+}
+
+#[test]
+fn log_shipped_tables_are_gzip_json_through_the_openx_serde_whatever_lake_format_says() {
+    for table in [&FRAUD_DECISIONS, &CONTACT_FLOW_LOGS] {
+        let t = log_shipped_def(table, LakeFormat::Parquet);
+        assert_eq!(t, log_shipped_def(table, LakeFormat::Json), "{}", table.name);
+        assert_eq!(t.parameters().unwrap()["classification"], "json", "{}", table.name);
+        assert_eq!(t.parameters().unwrap()["compressionType"], "gzip", "{}", table.name);
+        let sd = t.storage_descriptor().unwrap();
+        assert_eq!(
+            sd.serde_info().and_then(|s| s.serialization_library()),
+            Some("org.openx.data.jsonserde.JsonSerDe"),
+            "{}",
+            table.name
+        );
+        assert_eq!(sd.input_format(), Some("org.apache.hadoop.mapred.TextInputFormat"));
+        assert_eq!(sd.location(), Some(format!("s3://{BUCKET}/{}/", table.name).as_str()));
+        let keys: Vec<&str> = t.partition_keys().iter().map(|c| c.name()).collect();
+        assert_eq!(keys, ["year", "month", "day", "hour"]);
+    }
+}
+
+#[test]
+fn nested_columns_keep_their_glue_types() {
+    let types = |table: &'static Table| -> HashMap<String, String> {
+        let t = log_shipped_def(table, LakeFormat::Parquet);
+        let sd = t.storage_descriptor().unwrap();
+        sd.columns()
+            .iter()
+            .map(|c| (c.name().to_owned(), c.r#type().unwrap_or_default().to_owned()))
+            .collect()
+    };
+    let fraud = types(&FRAUD_DECISIONS);
+    assert_eq!(fraud["reasons"], "array<string>");
+    assert!(
+        fraud["features"].starts_with("struct<caller:string,"),
+        "{}",
+        fraud["features"]
+    );
+    assert!(
+        fraud["features"].contains(",hop_count:bigint,"),
+        "{}",
+        fraud["features"]
+    );
+    let flow = types(&CONTACT_FLOW_LOGS);
+    assert_eq!(flow["parameters"], "map<string,string>");
+    assert_eq!(flow["attribute_keys"], "array<string>");
+}
+
+#[test]
+fn objects_of_every_schema_table_register_their_partition() {
+    for table in TABLES {
+        let key = format!("{}/year=2026/month=03/day=08/hour=23/part-0001.gz", table.name);
+        let event = ObjectEvent {
+            bucket: BUCKET.into(),
+            key,
+            size: Some(100),
+            kind: ObjectEventKind::Created,
+            event_time: None,
+        };
+        assert_eq!(
+            classify(&event, BUCKET),
+            Disposition::Register(partition(table, "2026", "03", "08", "23")),
+            "{}",
+            table.name
+        );
+    }
+}
+
+/// A direct S3 notification for these keys, shaped like the `direct-s3-put` fixture.
+fn direct_put(keys: &[&str]) -> Value {
+    let fixture = fixture("direct-s3-put");
+    let record = fixture["Records"][0].clone();
+    let records: Vec<Value> = keys
+        .iter()
+        .map(|key| {
+            let mut r = record.clone();
+            r["s3"]["object"]["key"] = json!(key);
+            r
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+#[tokio::test]
+async fn log_shipped_objects_create_json_tables_and_register_json_partitions_under_a_parquet_lake() {
+    let created: Arc<Mutex<Vec<TableInput>>> = Arc::default();
+    let seen = created.clone();
+    let create = mock!(Client::create_table).then_compute_output(move |req| {
+        seen.lock().unwrap().extend(req.table_input().cloned());
+        CreateTableOutput::builder().build()
+    });
+    let registered: Arc<Mutex<Vec<(String, aws_sdk_glue::types::PartitionInput)>>> = Arc::default();
+    let seen = registered.clone();
+    let batch = mock!(Client::batch_create_partition).then_compute_output(move |req| {
+        let table = req.table_name().unwrap_or_default().to_owned();
+        seen.lock()
+            .unwrap()
+            .extend(req.partition_input_list().iter().map(|p| (table.clone(), p.clone())));
+        BatchCreatePartitionOutput::builder().build()
+    });
+    let get = table_not_found();
+    let cataloger = Cataloger::new(mocked(&[&get, &create, &batch]), config(LakeFormat::Parquet));
+
+    let event = direct_put(&[
+        "fraud_decisions/year%3D2026/month%3D03/day%3D08/hour%3D23/connect-lake-fraud-decisions-1-2026-03-08-23-55-00-0b1c.gz",
+        "contact_flow_logs/year%3D2026/month%3D03/day%3D09/hour%3D00/connect-lake-flow-logs-1-2026-03-09-00-01-00-9f3e.gz",
+    ]);
+    let (result, stats) = cataloger.process(&event).await;
+    result.unwrap();
+    assert_eq!((stats.tables_created, stats.partitions_created), (2, 2));
+
+    let mut inputs = created.lock().unwrap().clone();
+    inputs.sort_by(|a, b| a.name().cmp(b.name()));
+    assert_eq!(
+        inputs,
+        [
+            log_shipped_def(&CONTACT_FLOW_LOGS, LakeFormat::Json),
+            log_shipped_def(&FRAUD_DECISIONS, LakeFormat::Json)
+        ]
+    );
+    let mut partitions = registered.lock().unwrap().clone();
+    partitions.sort_by(|a, b| a.0.cmp(&b.0));
+    let got: Vec<String> = partitions
+        .iter()
+        .map(|(table, p)| {
+            let sd = p.storage_descriptor().unwrap();
+            let serde = sd
+                .serde_info()
+                .and_then(|s| s.serialization_library())
+                .unwrap_or_default();
+            format!(
+                "{table} {} {} {serde}",
+                p.values().join(","),
+                sd.location().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "contact_flow_logs 2026,03,09,00 s3://connect-lake-example-lake/contact_flow_logs/year=2026/month=03/day=09/hour=00/ org.openx.data.jsonserde.JsonSerDe",
+            "fraud_decisions 2026,03,08,23 s3://connect-lake-example-lake/fraud_decisions/year=2026/month=03/day=08/hour=23/ org.openx.data.jsonserde.JsonSerDe",
+        ]
+    );
 }
 
 // ─── Glue failures, injected ──────────────────────────────────────────────────────────────────

@@ -21,7 +21,7 @@ fn expected_yaml(columns: &[Column]) -> String {
             format!(
                 "            - {{ Name: {}, Type: {}, Comment: \"{}\" }}\n",
                 c.name,
-                c.kind.glue_name(),
+                c.kind.glue_type(),
                 c.comment
             )
         })
@@ -40,12 +40,12 @@ fn column_differences(declared: &[DeclaredColumn], expected: &[Column]) -> Vec<S
             Some(d) if d.name != e.name => {
                 out.push(format!("#{i} template has `{}`, schema has `{}`", d.name, e.name));
             }
-            Some(d) if d.kind != e.kind.glue_name() => {
+            Some(d) if d.kind != e.kind.glue_type() => {
                 out.push(format!(
                     "#{i} `{}`: template type {}, schema type {}",
                     e.name,
                     d.kind,
-                    e.kind.glue_name()
+                    e.kind.glue_type()
                 ));
             }
             Some(_) => {}
@@ -159,7 +159,7 @@ fn a_drifted_column_list_is_reported_in_both_directions() {
         .iter()
         .map(|c| DeclaredColumn {
             name: c.name.into(),
-            kind: c.kind.glue_name().into(),
+            kind: c.kind.glue_type(),
             comment: None,
         })
         .collect();
