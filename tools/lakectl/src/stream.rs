@@ -1,0 +1,217 @@
+//! The demo's delivery stream, and the results the transform must return for it.
+//!
+//! Contact records and agent events are interleaved as Kinesis would carry them. What the
+//! transform returns depends on how Firehose batched the stream: it deduplicates contact copies
+//! only within one request (the copy with the greatest `LastUpdateTimestamp` wins), so an older
+//! copy is `Dropped` only when its contact's latest copy is in the same request. An older copy
+//! whose latest copy went in another request is `Ok` and lands in the lake, where the latest-copy
+//! view removes it. The expectation is therefore computed from the very batches the demo plays.
+
+use std::collections::HashSet;
+
+use connect_lake::firehose::FirehoseRequest;
+
+use crate::generate::Traffic;
+
+/// What one record on the stream is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamItem {
+    Contact { contact_id: String, latest: bool },
+    AgentEvent { heartbeat: bool },
+}
+
+/// The stream in delivery order: every record's bytes and what it is.
+#[derive(Debug, Clone, Default)]
+pub struct Stream {
+    pub records: Vec<Vec<u8>>,
+    pub items: Vec<StreamItem>,
+}
+
+fn is_heartbeat(event: &[u8]) -> bool {
+    event.windows(12).any(|w| w == b"\"HEART_BEAT\"")
+}
+
+impl Stream {
+    /// Contact records in generated order with an agent event after every second one, then the
+    /// remaining agent events.
+    pub fn interleave(traffic: &Traffic) -> Self {
+        let mut stream = Stream::default();
+        let push_event = |stream: &mut Stream, e: &Vec<u8>| {
+            stream.records.push(e.clone());
+            stream.items.push(StreamItem::AgentEvent {
+                heartbeat: is_heartbeat(e),
+            });
+        };
+        let mut events = traffic.agent_events.iter();
+        for (i, c) in traffic.ctrs.iter().enumerate() {
+            stream.records.push(c.json.clone());
+            stream.items.push(StreamItem::Contact {
+                contact_id: c.contact_id.clone(),
+                latest: c.latest,
+            });
+            if i % 2 == 1
+                && let Some(e) = events.next()
+            {
+                push_event(&mut stream, e);
+            }
+        }
+        for e in events {
+            push_event(&mut stream, e);
+        }
+        stream
+    }
+
+    /// Heartbeats on the stream (the transform drops them by default).
+    pub fn heartbeats(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|i| matches!(i, StreamItem::AgentEvent { heartbeat: true }))
+            .count()
+    }
+}
+
+/// The results the transform must return for a stream played as `requests`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expected {
+    pub ok: usize,
+    pub dropped: usize,
+    /// Older copies whose latest copy was in another request: `Ok`, and in the lake.
+    pub older_copies_in_lake: usize,
+}
+
+impl Expected {
+    /// Walks `requests` (which hold `stream`'s records in order, as [`crate::firehose::batches`]
+    /// makes them) and says what each record must become.
+    pub fn for_batches(stream: &Stream, requests: &[FirehoseRequest]) -> Self {
+        let mut expected = Expected::default();
+        let mut items = stream.items.iter();
+        for request in requests {
+            let batch: Vec<&StreamItem> = items.by_ref().take(request.records.len()).collect();
+            let latest_here: HashSet<&str> = batch
+                .iter()
+                .filter_map(|i| match i {
+                    StreamItem::Contact {
+                        contact_id,
+                        latest: true,
+                    } => Some(contact_id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            for item in batch {
+                match item {
+                    StreamItem::AgentEvent { heartbeat: true } => expected.dropped += 1,
+                    StreamItem::AgentEvent { heartbeat: false } | StreamItem::Contact { latest: true, .. } => {
+                        expected.ok += 1
+                    }
+                    StreamItem::Contact {
+                        contact_id,
+                        latest: false,
+                    } => {
+                        if latest_here.contains(contact_id.as_str()) {
+                            expected.dropped += 1;
+                        } else {
+                            expected.ok += 1;
+                            expected.older_copies_in_lake += 1;
+                        }
+                    }
+                }
+            }
+        }
+        expected
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::firehose::batches;
+    use crate::generate::{Generator, TrafficOptions};
+    use connect_lake::firehose::RecordResult;
+    use proptest::prelude::*;
+
+    fn transform_config() -> firehose_transform::Config {
+        firehose_transform::Config::from_env(&[("PII_TOKEN_KEY", crate::DEMO_PII_KEY)])
+            .unwrap_or_else(|e| panic!("demo transform config: {e}"))
+    }
+
+    /// Runs the real transform, in process, over every request and counts its results.
+    fn play(requests: &[FirehoseRequest], cfg: &firehose_transform::Config) -> (usize, usize, usize) {
+        let (mut ok, mut dropped, mut failed) = (0, 0, 0);
+        for request in requests {
+            let (response, _) = firehose_transform::transform(request.clone(), cfg).unwrap();
+            for r in response.records {
+                match r.result {
+                    RecordResult::Ok => ok += 1,
+                    RecordResult::Dropped => dropped += 1,
+                    RecordResult::ProcessingFailed => failed += 1,
+                }
+            }
+        }
+        (ok, dropped, failed)
+    }
+
+    #[test]
+    fn an_older_copy_split_from_its_latest_copy_is_expected_ok_and_in_the_lake() {
+        let traffic = Generator::new(7).traffic(&TrafficOptions::new(60, 7));
+        let stream = Stream::interleave(&traffic);
+        let pair = stream
+            .items
+            .iter()
+            .position(|i| matches!(i, StreamItem::Contact { latest: false, .. }))
+            .expect("the generator streams some contacts twice");
+        let StreamItem::Contact { contact_id, .. } = &stream.items[pair] else {
+            unreachable!()
+        };
+        let partner = stream
+            .items
+            .iter()
+            .position(|i| matches!(i, StreamItem::Contact { contact_id: id, latest: true } if id == contact_id))
+            .expect("every older copy has a latest copy");
+        // Cut the stream between the two copies, whichever arrives first.
+        let cut = pair.max(partner);
+        let mut requests = batches(&stream.records[..cut], usize::MAX, 0);
+        requests.extend(batches(&stream.records[cut..], usize::MAX, 0));
+        let expected = Expected::for_batches(&stream, &requests);
+        assert_eq!(expected.older_copies_in_lake, 1);
+        let (ok, dropped, failed) = play(&requests, &transform_config());
+        assert_eq!((ok, dropped, failed), (expected.ok, expected.dropped, 0));
+
+        let whole = batches(&stream.records, usize::MAX, 0);
+        let expected = Expected::for_batches(&stream, &whole);
+        assert_eq!(expected.older_copies_in_lake, 0, "one request sees every pair");
+        assert_eq!(
+            expected.dropped,
+            stream.heartbeats() + traffic.ctrs.len() - traffic.unique_contacts()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+        /// Over many sizes, seeds and batch budgets (small budgets split many pairs), the
+        /// expectation equals what the real transform returns.
+        #[test]
+        fn expected_results_equal_the_transforms_for_any_batching(
+            contacts in 1usize..400,
+            seed in any::<u64>(),
+            batch_bytes in 4_000usize..200_000,
+        ) {
+            let traffic = Generator::new(seed).traffic(&TrafficOptions::new(contacts, seed));
+            let stream = Stream::interleave(&traffic);
+            let requests = batches(&stream.records, batch_bytes, 1_772_928_000_000);
+            let expected = Expected::for_batches(&stream, &requests);
+            let (ok, dropped, failed) = play(&requests, &transform_config());
+            prop_assert_eq!(failed, 0);
+            prop_assert_eq!(ok, expected.ok);
+            prop_assert_eq!(dropped, expected.dropped);
+            prop_assert_eq!(ok + dropped, stream.records.len());
+            // Every older copy is either dropped with its pair or counted as reaching the lake.
+            let older = traffic.ctrs.len() - traffic.unique_contacts();
+            prop_assert!(expected.older_copies_in_lake <= older);
+            prop_assert_eq!(
+                expected.dropped,
+                stream.heartbeats() + older - expected.older_copies_in_lake
+            );
+        }
+    }
+}
