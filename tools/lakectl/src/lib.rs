@@ -2,6 +2,8 @@
 //!
 //! - [`generate`]: synthetic, seeded contact-center traffic.
 //! - [`firehose`]: Firehose's buffering, contract checks and partition grouping, played locally.
+//! - [`stream`]: the demo's stream, and the results the transform must return for its batches.
+//! - [`convert`]: Firehose's record format conversion (JSON rows to Snappy Parquet), played locally.
 //! - [`demo`]: the whole pipeline through the real function binaries.
 //! - [`bench`]: the benchmarks behind `make bench`.
 
@@ -12,8 +14,11 @@ pub const DEMO_PII_KEY: &str = "connect-lake-demo-key-not-for-production-use";
 pub mod backfill;
 pub mod bench;
 #[cfg(feature = "aws")]
+pub mod convert;
+#[cfg(feature = "aws")]
 pub mod demo;
 pub mod firehose;
 pub mod generate;
 #[cfg(feature = "aws")]
 pub mod lake;
+pub mod stream;
