@@ -43,7 +43,14 @@ impl Default for LakeNames {
 }
 
 /// Curated table prefixes: new objects there are cataloged.
-pub const CATALOGED_PREFIXES: [&str; 4] = ["ctr/", "agent_events/", "sentiment_turns/", "contact_sentiment/"];
+pub const CATALOGED_PREFIXES: [&str; 6] = [
+    "ctr/",
+    "agent_events/",
+    "sentiment_turns/",
+    "contact_sentiment/",
+    "fraud_decisions/",
+    "contact_flow_logs/",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {

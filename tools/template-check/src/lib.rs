@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 pub use serde_yaml::Value;
 
+pub mod sql;
+
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -311,6 +313,41 @@ pub fn glue_tables(template: &Template) -> Result<Vec<DeclaredTable>, String> {
                     at(input, &["StorageDescriptor", "Columns"]),
                 )?,
                 partition_keys: columns(id, "PartitionKeys", input.get("PartitionKeys"))?,
+            })
+        })
+        .collect()
+}
+
+/// An `AWS::Athena::NamedQuery` as the template declares it.
+#[derive(Debug, Clone)]
+pub struct NamedQuery {
+    pub logical_id: String,
+    pub name: String,
+    pub description: String,
+    pub query: String,
+}
+
+/// Every `AWS::Athena::NamedQuery` of the template.
+///
+/// # Errors
+/// A message naming the resource when its name, description or query string is not a plain
+/// string (the checks need the literal SQL).
+pub fn named_queries(template: &Template) -> Result<Vec<NamedQuery>, String> {
+    template
+        .resources_of_type("AWS::Athena::NamedQuery")
+        .into_iter()
+        .map(|(id, resource)| {
+            let field = |key: &str| {
+                at(resource, &["Properties", key])
+                    .and_then(plain_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{id}: Properties.{key} must be a plain string"))
+            };
+            Ok(NamedQuery {
+                logical_id: id.to_owned(),
+                name: field("Name")?,
+                description: field("Description")?,
+                query: field("QueryString")?,
             })
         })
         .collect()
