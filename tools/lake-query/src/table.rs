@@ -26,8 +26,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
 use futures::{StreamExt, TryStreamExt};
-use object_store::ObjectStore;
 use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStore};
 
 use crate::catalog::{self, Format, GluePartition, GlueTable, S3Location};
 use crate::json::HiveJsonSource;
@@ -147,11 +147,13 @@ impl GlueTableProvider {
         Ok((url, built))
     }
 
-    /// The data objects of one partition: the objects directly under its location, without
-    /// zero-byte "folder" markers and the `_`/`.` files Hive skips (`_SUCCESS`, `.crc`, ...).
+    /// The data objects of one partition: every object under its location, subfolders included
+    /// (as Athena reads them), without zero-byte "folder" markers and without what Hive treats as
+    /// hidden: any file or folder below the location whose name starts with `_` or `.`
+    /// (`_SUCCESS`, `_temporary/`, `.crc` files).
     async fn files(&self, store: Arc<dyn ObjectStore>, partition: GluePartition) -> Result<Vec<PartitionedFile>> {
         let prefix = Path::from(partition.location.prefix.as_str());
-        let listing = store.list_with_delimiter(Some(&prefix)).await.map_err(|e| {
+        let objects: Vec<ObjectMeta> = store.list(Some(&prefix)).try_collect().await.map_err(|e| {
             DataFusionError::External(Box::new(LocationError {
                 table: self.table.name.clone(),
                 location: partition.location.uri(),
@@ -165,15 +167,15 @@ impl GlueTableProvider {
             .zip(&partition.values)
             .map(|(key, value)| partition_value(value, key.data_type()))
             .collect::<Result<Vec<_>>>()?;
-        Ok(listing
-            .objects
+        let visible = |o: &ObjectMeta| {
+            o.size > 0
+                && o.location.prefix_match(&prefix).is_some_and(|mut parts| {
+                    parts.all(|part| !part.as_ref().starts_with('_') && !part.as_ref().starts_with('.'))
+                })
+        };
+        Ok(objects
             .into_iter()
-            .filter(|o| o.size > 0)
-            .filter(|o| {
-                o.location
-                    .filename()
-                    .is_some_and(|name| !name.starts_with('_') && !name.starts_with('.'))
-            })
+            .filter(visible)
             .map(|o| PartitionedFile::new_from_meta(o).with_partition_values(values.clone()))
             .collect())
     }
