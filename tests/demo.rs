@@ -16,6 +16,100 @@ async fn small_demo_accounts_for_every_contact_and_catalogs_every_table() {
     );
 
     assert_lake_accounts_for_every_record(&emulator, &opts, &report).await;
+    assert_pyarrow_reads_the_glue_schema(&emulator, &report).await;
+}
+
+/// pyarrow, not our reader, opens every Parquet object the demo wrote: its columns and types are
+/// the Glue table's, the objects are Snappy, and the rows are the rows delivered.
+async fn assert_pyarrow_reads_the_glue_schema(emulator: &Emulator, report: &DemoReport) {
+    let config = emulator_config(emulator).await;
+    let lake = Lake::new(&config, LakeNames::default());
+    let dir = tempdir();
+    let mut paths = Vec::new();
+    for prefix in ["ctr/", "agent_events/"] {
+        for key in lake.keys(prefix).await.unwrap() {
+            assert!(
+                key.ends_with(".parquet"),
+                "a Parquet lake holds only Parquet objects: {key}"
+            );
+            let path = dir.join(key.replace('/', "_"));
+            std::fs::write(&path, lake.get(&key).await.unwrap()).unwrap();
+            paths.push((prefix.trim_end_matches('/').to_owned(), path));
+        }
+    }
+    assert!(!paths.is_empty());
+    let python = lambda_harness::workspace_root().join(".venv/bin/python");
+    let script = lambda_harness::workspace_root().join("tests/python/read_parquet.py");
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .args(paths.iter().map(|(_, p)| p))
+        .output()
+        .expect("the .venv python runs (make tools installs pyarrow)");
+    assert!(
+        out.status.success(),
+        "pyarrow failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut rows_per_table = std::collections::BTreeMap::<String, u64>::new();
+    for ((table, _), file) in paths.iter().zip(&files) {
+        let glue = lake
+            .glue
+            .get_table()
+            .database_name(&lake.names.database)
+            .name(table)
+            .send()
+            .await
+            .unwrap();
+        let sd = glue.table().unwrap().storage_descriptor().unwrap();
+        assert_eq!(
+            sd.serde_info().and_then(|s| s.serialization_library()),
+            Some("org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"),
+            "the catalog declares {table} Parquet"
+        );
+        let declared: Vec<(String, String)> = sd
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_owned(), pyarrow_type(c.r#type().unwrap_or_default())))
+            .collect();
+        let read: Vec<(String, String)> = file["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c[0].as_str().unwrap().to_owned(), c[1].as_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(read, declared, "{}: pyarrow's schema is the Glue table's", file["path"]);
+        assert_eq!(file["compression"], serde_json::json!(["SNAPPY"]), "{}", file["path"]);
+        *rows_per_table.entry(table.clone()).or_default() += file["rows"].as_u64().unwrap();
+    }
+    for (table, rows) in &rows_per_table {
+        assert_eq!(
+            Some(rows),
+            report.delivery.rows_per_table.get(table),
+            "{table}: rows read = rows delivered"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The pyarrow name of a scalar Glue type, as our converter writes it.
+fn pyarrow_type(glue: &str) -> String {
+    match glue {
+        "string" => "string",
+        "bigint" => "int64",
+        "int" => "int32",
+        "double" => "double",
+        "boolean" => "bool",
+        "timestamp" => "timestamp[ms]",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("connect-lake-pyarrow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 /// A size whose Firehose batching splits a contact's two copies across requests: the older copy
@@ -85,7 +179,13 @@ async fn assert_lake_accounts_for_every_record(emulator: &Emulator, opts: &DemoO
     let partitions = lake.glue_partitions().await.unwrap();
     let written_ctr = report.delivery.partitions.keys().filter(|(t, _)| t == "ctr").count();
     assert_eq!(partitions.get("ctr").copied(), Some(written_ctr));
-    for table in ["agent_events", "sentiment_turns", "contact_sentiment"] {
+    for table in [
+        "agent_events",
+        "sentiment_turns",
+        "contact_sentiment",
+        "fraud_decisions",
+        "contact_flow_logs",
+    ] {
         assert!(
             partitions.get(table).copied().unwrap_or(0) > 0,
             "{table} has partitions: {partitions:?}"
@@ -103,6 +203,11 @@ async fn assert_lake_accounts_for_every_record(emulator: &Emulator, opts: &DemoO
     assert_eq!(report.flow_errors, 0);
     assert!(report.deny_listed_calls > 0 && report.denied >= report.deny_listed_calls);
     assert_eq!(report.fraud_levels.values().sum::<usize>(), opts.flow_events);
+    assert_eq!(
+        (report.fraud_decision_records, report.flow_log_records),
+        (opts.flow_events, opts.flow_events),
+        "every decision and flow step is shipped to the lake"
+    );
 
     let text = summary(&report);
     assert!(

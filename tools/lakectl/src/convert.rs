@@ -49,6 +49,8 @@ pub enum ConvertError {
         table: &'static str,
         source: parquet::errors::ParquetError,
     },
+    #[error("cannot read the Parquet object: {0}")]
+    Read(String),
     #[error("cannot build Arrow data for table {table}: {source}")]
     Arrow { table: &'static str, source: ArrowError },
 }
@@ -144,6 +146,34 @@ fn write(table: &'static str, schema: &SchemaRef, batches: &[RecordBatch]) -> Re
         writer.write(batch).map_err(err)?;
     }
     writer.close().map_err(err)?;
+    Ok(out)
+}
+
+/// One string column of a Parquet object (`None` for nulls), for the demo's own loss check.
+///
+/// # Errors
+/// The object is not Parquet, or has no such string column.
+pub fn read_string_column(parquet: Vec<u8>, column: &str) -> Result<Vec<Option<String>>, ConvertError> {
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let read_err = |e: parquet::errors::ParquetError| ConvertError::Read(e.to_string());
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(parquet)).map_err(read_err)?;
+    let index = builder
+        .schema()
+        .index_of(column)
+        .map_err(|e| ConvertError::Read(e.to_string()))?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [index]);
+    let reader = builder.with_projection(mask).build().map_err(read_err)?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| ConvertError::Read(e.to_string()))?;
+        let values = batch
+            .column(0)
+            .as_string_opt::<i32>()
+            .ok_or_else(|| ConvertError::Read(format!("{column} is not a string column")))?;
+        out.extend(values.iter().map(|v| v.map(str::to_owned)));
+    }
     Ok(out)
 }
 

@@ -22,6 +22,7 @@ use crate::firehose::{self, ContractError, Delivery};
 use crate::generate::{Caller, DENY_LISTED, Generator, TrafficOptions, TranscriptFormat};
 use crate::lake::{DrainStats, Lake, LakeError, LakeNames, emulator_config};
 use crate::stream::{Expected, Stream};
+use connect_lake::config::LakeFormat;
 
 pub use crate::DEMO_PII_KEY;
 const DENY_LIST: &str = include_str!("../../../events/deny-list.txt");
@@ -38,6 +39,9 @@ pub struct DemoOptions {
     pub keep_running: bool,
     /// Where the function binaries are; by default next to this executable.
     pub bin_dir: Option<PathBuf>,
+    /// The lake's format: Parquet as deployed (the demo plays Firehose's record format
+    /// conversion), or JSON lines.
+    pub format: LakeFormat,
 }
 
 impl Default for DemoOptions {
@@ -51,6 +55,7 @@ impl Default for DemoOptions {
             progress: true,
             keep_running: false,
             bin_dir: None,
+            format: LakeFormat::Parquet,
         }
     }
 }
@@ -121,6 +126,12 @@ pub struct DemoReport {
     pub heartbeats: usize,
     pub delivery: Delivery,
     pub objects_written: usize,
+    /// Rows Firehose's record format conversion (played locally) could not convert.
+    pub conversion_failed: u64,
+    pub format: LakeFormat,
+    /// Fraud decisions and flow-log records shipped from the functions' logs to the lake.
+    pub fraud_decision_records: usize,
+    pub flow_log_records: usize,
     /// Distinct contact ids found in the `ctr` objects read back from the lake.
     pub contacts_in_lake: usize,
     pub transform: StageFigures,
@@ -213,6 +224,7 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
         bucket: names.bucket.clone(),
         contacts: traffic.unique_contacts(),
         ctr_records_streamed: traffic.ctrs.len(),
+        format: opts.format,
         superseded_copies: traffic.ctrs.iter().filter(|c| !c.latest).count(),
         agent_events: traffic.agent_events.len(),
         ..DemoReport::default()
@@ -222,9 +234,9 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
     common.extend([
         ("LAKE_BUCKET", names.bucket.clone()),
         ("GLUE_DATABASE", names.database.clone()),
-        // Firehose converts to Parquet in AWS; the demo plays Firehose without that step, so the
-        // lake holds JSON lines and the tables are declared JSON.
-        ("LAKE_FORMAT", "json".to_owned()),
+        // The cataloger declares the Firehose tables in this format; the demo plays Firehose's
+        // record format conversion when it is Parquet, as deployed.
+        ("LAKE_FORMAT", format_name(opts.format).to_owned()),
         ("PII_TOKEN_KEY", DEMO_PII_KEY.to_owned()),
         ("METRICS_NAMESPACE", "ConnectLakeDemo".to_owned()),
         ("AWS_LAMBDA_LOG_LEVEL", "WARN".to_owned()),
@@ -252,7 +264,11 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
             .map_err(|message| DemoError::FunctionError { name, message })?;
         let mut delivered = Delivery::default();
         delivered.add(request, response)?;
-        report.objects_written += lake.deliver(&delivered, "connect-lake-demo-ctr", batch).await?;
+        let written = lake
+            .deliver(&delivered, "connect-lake-demo-ctr", batch, opts.format)
+            .await?;
+        report.objects_written += written.objects;
+        report.conversion_failed += written.conversion_failed;
         report.delivery.merge(delivered);
         report.transform.invocations += 1;
         report.transform.records += request.records.len() as u64;
@@ -276,19 +292,21 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
     // Nothing is lost: the lake holds exactly the Ok rows, and every contact's latest copy.
     let mut in_lake = BTreeSet::new();
     let mut rows_in_lake = 0u64;
-    for table in ["ctr/", "agent_events/"] {
+    for (table, id_column) in [("ctr/", "contact_id"), ("agent_events/", "event_id")] {
         for key in lake.keys(table).await? {
             let body = lake.get(&key).await?;
-            for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                rows_in_lake += 1;
-                if let Ok(row) = serde_json::from_slice::<Value>(line)
-                    && let Some(id) = row["contact_id"].as_str()
-                    && table == "ctr/"
-                {
-                    in_lake.insert(id.to_owned());
-                }
+            let ids = object_column(&key, body, id_column).map_err(|e| DemoError::Lost(format!("{key}: {e}")))?;
+            rows_in_lake += ids.len() as u64;
+            if table == "ctr/" {
+                in_lake.extend(ids.into_iter().flatten());
             }
         }
+    }
+    if report.conversion_failed > 0 {
+        return Err(DemoError::Lost(format!(
+            "{} rows failed Parquet conversion (see errors/format-conversion-failed/)",
+            report.conversion_failed
+        )));
     }
     if rows_in_lake != d.ok {
         return Err(DemoError::Lost(format!(
@@ -400,7 +418,7 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
     report.catalog_figures.records = report.catalog.messages;
     report.catalog_figures.function_time = report.catalog.function_time;
     report.enrich_figures.function_time = report.enrich.function_time;
-    drop((cataloger, enricher));
+    drop(enricher);
     for key in lake.keys("contact_sentiment/").await? {
         let body = lake.get(&key).await?;
         for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
@@ -411,7 +429,6 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
             }
         }
     }
-    report.partitions = lake.glue_partitions().await?;
     if report.catalog.failed > 0 || report.enrich.failed > 0 {
         return Err(DemoError::Lost(format!(
             "{} cataloger and {} enricher messages failed",
@@ -469,6 +486,36 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
     }
     report.flow_figures.elapsed = started.elapsed();
     pb.finish();
+    // The log subscriptions ship each function's records to the lake through Firehose, which
+    // partitions them by arrival: here, the demo day, one invocation every few seconds.
+    let arrival = |i: usize| {
+        let day = time::macros::datetime!(2026-03-08 00:00 UTC);
+        day + time::Duration::seconds((i as i64 * 86_399) / opts.flow_events.max(1) as i64)
+    };
+    let decisions = log_records(&router, FRAUD_DECISION_RECORD, &arrival);
+    let flow_logs = log_records(&logger, FLOW_LOG_RECORD, &arrival);
+    report.fraud_decision_records = decisions.len();
+    report.flow_log_records = flow_logs.len();
+    lake.ship_log_records("fraud_decisions", "connect-lake-demo-fraud-decisions", &decisions)
+        .await?;
+    lake.ship_log_records("contact_flow_logs", "connect-lake-demo-flow-logs", &flow_logs)
+        .await?;
+    drop((logger, router));
+    let shipped = lake.drain(&names.catalog_queue, "s3-cataloger", &cataloger).await?;
+    report.catalog.messages += shipped.messages;
+    report.catalog.failed += shipped.failed;
+    report.catalog.invocations += shipped.invocations;
+    report.partitions = lake.glue_partitions().await?;
+    drop(cataloger);
+    if decisions.len() != opts.flow_events || flow_logs.len() != opts.flow_events || shipped.failed > 0 {
+        return Err(DemoError::Lost(format!(
+            "{} fraud decisions and {} flow-log records for {} invocations each; {} catalog messages failed",
+            decisions.len(),
+            flow_logs.len(),
+            opts.flow_events,
+            shipped.failed
+        )));
+    }
     if report.flow_errors > 0 || report.denied < report.deny_listed_calls {
         return Err(DemoError::Lost(format!(
             "{} contact-flow answers were errors; {} of {} deny-listed callers were denied (numbers {DENY_LISTED:?})",
@@ -476,6 +523,53 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
         )));
     }
     Ok(report)
+}
+
+fn format_name(format: LakeFormat) -> &'static str {
+    match format {
+        LakeFormat::Parquet => "parquet",
+        LakeFormat::Json => "json",
+    }
+}
+
+/// The `record` field of fraud-router's and contact-flow-logger's lake records.
+const FRAUD_DECISION_RECORD: &str = "fraud_decision";
+const FLOW_LOG_RECORD: &str = "contact_flow_log";
+
+/// The function's lake records among its log lines (JSON objects whose `record` is `kind`), each
+/// with the arrival time Firehose would partition it by.
+fn log_records(
+    function: &LocalFunction,
+    kind: &str,
+    arrival: &dyn Fn(usize) -> time::OffsetDateTime,
+) -> Vec<(time::OffsetDateTime, Vec<u8>)> {
+    function
+        .process
+        .stderr_lines()
+        .into_iter()
+        .filter(|line| {
+            serde_json::from_str::<Value>(line).is_ok_and(|v| v.get("record").and_then(Value::as_str) == Some(kind))
+        })
+        .enumerate()
+        .map(|(i, line)| (arrival(i), line.into_bytes()))
+        .collect()
+}
+
+/// One column of a lake object, Parquet or JSON lines, as strings: what the demo reads back to
+/// prove nothing was lost. (The independent check is pyarrow's, in the tests.)
+fn object_column(key: &str, body: Vec<u8>, column: &str) -> Result<Vec<Option<String>>, String> {
+    if key.ends_with(".parquet") {
+        return crate::convert::read_string_column(body, column).map_err(|e| e.to_string());
+    }
+    Ok(body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            serde_json::from_slice::<Value>(line)
+                .ok()
+                .and_then(|row| row.get(column).and_then(Value::as_str).map(str::to_owned))
+        })
+        .collect())
 }
 
 /// The summary printed at the end of `lakectl demo`.

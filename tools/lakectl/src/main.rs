@@ -1,12 +1,13 @@
 //! lakectl: connect-lake's local driver.
 //!
-//! `lakectl demo [--contacts N] [--seed S] [--keep-running] [--no-progress]`
+//! `lakectl demo [--contacts N] [--seed S] [--format parquet|json] [--keep-running] [--no-progress]`
 //! `lakectl backfill --bucket B --database D [--manifest KEY] [--errors FILE] INPUT...`
 //! `lakectl bench [--bin-dir DIR] [--runs N]`
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: lakectl demo [--contacts N] [--seed S] [--keep-running] [--no-progress]
+const USAGE: &str =
+    "usage: lakectl demo [--contacts N] [--seed S] [--format parquet|json] [--keep-running] [--no-progress]
        lakectl backfill --bucket B --database D [--format json|parquet] [--errors FILE] INPUT...
        lakectl bench [--bin-dir DIR] [--runs N]";
 
@@ -16,12 +17,14 @@ fn parse_demo(args: &[String]) -> Result<lakectl::demo::DemoOptions, String> {
     let mut seed = lakectl::demo::DemoOptions::default().seed;
     let mut keep_running = false;
     let mut progress = true;
+    let mut format = connect_lake::config::LakeFormat::Parquet;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
             "--contacts" => contacts = value("--contacts")?.parse().map_err(|e| format!("--contacts: {e}"))?,
             "--seed" => seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
+            "--format" => format = value("--format")?.parse().map_err(|e| format!("--format: {e}"))?,
             "--keep-running" => keep_running = true,
             "--no-progress" => progress = false,
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
@@ -33,6 +36,7 @@ fn parse_demo(args: &[String]) -> Result<lakectl::demo::DemoOptions, String> {
     let mut opts = lakectl::demo::DemoOptions::scaled(contacts, seed);
     opts.keep_running = keep_running;
     opts.progress = progress;
+    opts.format = format;
     Ok(opts)
 }
 
