@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use connect_lake::config::LakeFormat;
 use connect_lake::s3_event::SqsBatchResponse;
 use lambda_harness::{Emulator, LocalFunction};
 use serde_json::{Value, json};
@@ -40,6 +41,14 @@ impl Default for LakeNames {
             policy_key: "config/fraud-policy.json".into(),
         }
     }
+}
+
+/// What [`Lake::deliver`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub objects: usize,
+    /// Rows that failed Parquet conversion (under `errors/format-conversion-failed/`).
+    pub conversion_failed: u64,
 }
 
 /// Curated table prefixes: new objects there are cataloged.
@@ -237,21 +246,53 @@ impl Lake {
 
     /// Writes what Firehose would after one transformation: one object per dynamic partition,
     /// named as Firehose names them, and the failed records under `errors/processing-failed/`
-    /// in Firehose's error-record format. Returns the number of objects written.
-    pub async fn deliver(&self, delivery: &Delivery, stream: &str, batch: usize) -> Result<usize, LakeError> {
+    /// in Firehose's error-record format. With [`LakeFormat::Parquet`] each partition's rows go
+    /// through Firehose's record format conversion first ([`crate::convert`]): the object is
+    /// Snappy Parquet with the table's columns, and rows that do not convert go to
+    /// `errors/format-conversion-failed/`.
+    ///
+    /// # Errors
+    /// An S3 call that fails, or a Parquet writer failure.
+    pub async fn deliver(
+        &self,
+        delivery: &Delivery,
+        stream: &str,
+        batch: usize,
+        format: LakeFormat,
+    ) -> Result<Delivered, LakeError> {
         let stamp = "2026-03-08-23-59-59";
-        let objects: Vec<(String, Vec<u8>)> = delivery
-            .partitions
-            .iter()
-            .enumerate()
-            .map(|(i, ((_, prefix), rows))| {
-                (
-                    format!("{prefix}{stream}-1-{stamp}-{batch:08x}-0000-4000-8000-{i:012x}"),
-                    rows.clone(),
-                )
-            })
-            .collect();
-        let mut objects_written = self.put_all(objects).await?;
+        let mut delivered = Delivered::default();
+        let mut objects: Vec<(String, Vec<u8>)> = Vec::with_capacity(delivery.partitions.len());
+        let mut conversion_errors = Vec::new();
+        for (i, ((table, prefix), rows)) in delivery.partitions.iter().enumerate() {
+            let name = format!("{prefix}{stream}-1-{stamp}-{batch:08x}-0000-4000-8000-{i:012x}");
+            let schema_table = connect_lake::schema::table(table).filter(|t| t.format(format) == LakeFormat::Parquet);
+            let Some(schema_table) = schema_table else {
+                objects.push((name, rows.clone()));
+                continue;
+            };
+            let converted = crate::convert::rows_to_parquet(schema_table, rows).map_err(|e| LakeError::Aws {
+                call: "record format conversion",
+                message: e.to_string(),
+            })?;
+            delivered.conversion_failed += converted.failed.len() as u64;
+            for failed in &converted.failed {
+                let line = crate::convert::error_record(failed, table, 1_772_928_000_000);
+                conversion_errors.extend_from_slice(line.to_string().as_bytes());
+                conversion_errors.push(b'\n');
+            }
+            if let Some(parquet) = converted.parquet {
+                objects.push((format!("{name}.parquet"), parquet));
+            }
+        }
+        delivered.objects = self.put_all(objects).await?;
+        if !conversion_errors.is_empty() {
+            let key = format!(
+                "errors/format-conversion-failed/year=2026/month=03/day=08/hour=23/{stream}-1-{stamp}-{batch:08x}"
+            );
+            self.put(&key, conversion_errors).await?;
+            delivered.objects += 1;
+        }
         if !delivery.failed_records.is_empty() {
             let mut body = Vec::new();
             for (record_id, raw) in &delivery.failed_records {
@@ -271,9 +312,48 @@ impl Lake {
             let key =
                 format!("errors/processing-failed/year=2026/month=03/day=08/hour=23/{stream}-1-{stamp}-{batch:08x}");
             self.put(&key, body).await?;
-            objects_written += 1;
+            delivered.objects += 1;
         }
-        Ok(objects_written)
+        Ok(delivered)
+    }
+
+    /// Plays a CloudWatch Logs subscription into a Firehose delivery stream without a transform
+    /// (decompression and message extraction only, as `template.yaml` builds the flow-record
+    /// streams): the function's JSON log records, grouped by the arrival hour Firehose partitions
+    /// by, one gzip JSON-lines object per hour. Returns the objects written.
+    ///
+    /// # Errors
+    /// An S3 call that fails.
+    pub async fn ship_log_records(
+        &self,
+        table: &str,
+        stream: &str,
+        records: &[(time::OffsetDateTime, Vec<u8>)],
+    ) -> Result<usize, LakeError> {
+        use std::io::Write as _;
+        let mut hours: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        for (arrival, line) in records {
+            let prefix = connect_lake::schema::PartitionValues::for_instant(*arrival).prefix(table);
+            let body = hours.entry(prefix).or_default();
+            body.extend_from_slice(line);
+            body.push(b'\n');
+        }
+        let mut objects = Vec::with_capacity(hours.len());
+        for (i, (prefix, body)) in hours.into_iter().enumerate() {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(&body)
+                .and_then(|()| gz.flush())
+                .map_err(|e| LakeError::Aws {
+                    call: "gzip",
+                    message: e.to_string(),
+                })?;
+            let bytes = gz.finish().map_err(|e| LakeError::Aws {
+                call: "gzip",
+                message: e.to_string(),
+            })?;
+            objects.push((format!("{prefix}{stream}-1-2026-03-08-23-59-59-{i:012x}.gz"), bytes));
+        }
+        self.put_all(objects).await
     }
 
     /// Puts objects eight at a time, as Firehose's parallel writers would.
