@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use serde_yaml::Value;
 
+pub mod metrics;
 pub mod sql;
 
 /// The repository root (two levels above this crate).
@@ -69,6 +70,11 @@ impl Template {
     /// A top-level section (`Resources`, `Globals`, `Parameters`, ...).
     pub fn section(&self, name: &str) -> Option<&Value> {
         self.root.get(name)
+    }
+
+    /// The resources, for tests that mutate a template to prove a check can fail.
+    pub fn resources_mut(&mut self) -> Option<&mut serde_yaml::Mapping> {
+        self.root.get_mut("Resources")?.as_mapping_mut()
     }
 
     /// Every resource as (logical id, resource body), in template order.
