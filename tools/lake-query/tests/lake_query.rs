@@ -956,3 +956,127 @@ async fn results_render_as_table_csv_and_json() {
     assert!(empty.to_table().unwrap().contains("contact_id"));
     assert!(r.batches.iter().all(|b| b.column(0).null_count() == 0));
 }
+
+#[tokio::test]
+async fn catalog_statements_and_qualified_names_work() {
+    let lake = Lake::standard().await;
+    let q = lake.query().await;
+    let r = q.sql("SHOW TABLES").await.unwrap();
+    let names = column(&r, "table_name");
+    assert!(names.iter().any(|n| n == "fraud_decisions"), "{names:?}");
+
+    let r = q.sql("DESCRIBE fraud_decisions").await.unwrap();
+    let columns = column(&r, "column_name");
+    let types = column(&r, "data_type");
+    let reasons = columns.iter().position(|c| c == "reasons").unwrap();
+    assert!(types[reasons].starts_with("List("), "{}", types[reasons]);
+    assert_eq!(
+        columns.last().map(String::as_str),
+        Some("hour"),
+        "partition keys come last"
+    );
+
+    // Athena's qualified names.
+    let r = q
+        .sql(&format!("SELECT count(*) AS n FROM awsdatacatalog.{DB}.ctr"))
+        .await
+        .unwrap();
+    assert_eq!(one(&r, "n"), "6");
+    let r = q
+        .sql(&format!("SELECT count(*) AS n FROM \"{DB}\".\"fraud_decisions\""))
+        .await
+        .unwrap();
+    assert_eq!(one(&r, "n"), "3");
+
+    // The partition filter is exact (no FilterExec) and only the matching partition's object is read.
+    let r = q
+        .sql("EXPLAIN SELECT contact_id FROM ctr WHERE hour = '10'")
+        .await
+        .unwrap();
+    let plan = column(&r, "plan").join("\n");
+    assert!(plan.contains("full_filters=[ctr.hour = Utf8(\"10\")]"), "{plan}");
+    assert!(!plan.contains("FilterExec"), "{plan}");
+    assert!(
+        plan.contains("hour=10/part-0.parquet") && !plan.contains("hour=11"),
+        "{plan}"
+    );
+}
+
+/// A bigger lake for latency figures: 24 hourly Parquet partitions of 5,000 contacts and one
+/// gzip JSON partition of 20,000 decisions. Run with `--run-ignored only --no-capture`.
+#[tokio::test]
+#[ignore = "latency figures, slow in debug builds"]
+async fn latency_on_a_day_of_data() {
+    let lake = Lake::empty().await;
+    lake.create_table("ctr", Format::Parquet, &format!("s3://{BUCKET}/ctr/"))
+        .await;
+    lake.create_table(
+        "fraud_decisions",
+        Format::OpenxJson,
+        &format!("s3://{BUCKET}/fraud_decisions/"),
+    )
+    .await;
+    let [y, m, d] = lake.ymd.clone();
+    for hour in 0..24 {
+        let hh = format!("{hour:02}");
+        let rows: Vec<Value> = (0..5_000)
+            .map(|i| {
+                let at = format!("{y}-{m}-{d} {hh}:{:02}:{:02}.000", (i / 60) % 60, i % 60);
+                let queue = ["Sales", "Support", "Billing"][i % 3];
+                let agent = (i % 4 != 0).then_some(at.as_str());
+                ctr_row(
+                    &format!("c{hour}-{i}"),
+                    "VOICE",
+                    queue,
+                    &at,
+                    agent,
+                    (i % 300) as i64,
+                    Some("agent"),
+                )
+            })
+            .collect();
+        lake.put_parquet("ctr", &hh, "part-0.parquet", &rows).await;
+        lake.register("ctr", &hh).await;
+    }
+    let decisions: Vec<Value> = (0..20_000)
+        .map(|i| {
+            let level = ["low", "medium", "high"][i % 3];
+            json!({"contact_id": format!("c{i}"), "risk_score": i % 100, "risk_level": level,
+                   "route": "default", "reasons": ["hop_count"], "policy_version": "v1"})
+        })
+        .collect();
+    lake.put_json_lines("fraud_decisions", "00", "big.gz", &decisions, true)
+        .await;
+    lake.register("fraud_decisions", "00").await;
+
+    let q = lake.query().await;
+    let queries = [
+        ("count, 24 partitions", "SELECT count(*) AS n FROM ctr", "120000"),
+        (
+            "count, 1 partition",
+            "SELECT count(*) AS n FROM ctr WHERE hour = '07'",
+            "5000",
+        ),
+        (
+            "group by queue",
+            "SELECT count(*) AS n FROM (SELECT queue_name, avg(queue_duration_s) FROM ctr GROUP BY queue_name)",
+            "3",
+        ),
+        (
+            "latest copy",
+            "SELECT count(*) AS n FROM (SELECT contact_id, row_number() OVER (PARTITION BY contact_id \
+             ORDER BY last_update_timestamp DESC) AS r FROM ctr) WHERE r = 1",
+            "120000",
+        ),
+        (
+            "gzip JSON, 20k rows",
+            "SELECT count(*) AS n FROM fraud_decisions WHERE risk_level = 'high'",
+            "6666",
+        ),
+    ];
+    for (what, sql, expected) in queries {
+        let r = q.sql(sql).await.unwrap();
+        assert_eq!(one(&r, "n"), expected, "{what}");
+        eprintln!("{what}: {:?}", r.elapsed);
+    }
+}
