@@ -5,6 +5,7 @@
 //! - [`stream`]: the demo's stream, and the results the transform must return for its batches.
 //! - [`convert`]: Firehose's record format conversion (JSON rows to Snappy Parquet), played locally.
 //! - [`demo`]: the whole pipeline through the real function binaries.
+//! - [`query`]: `lakectl query`, SQL and the template's named queries over the lake through Glue.
 //! - [`bench`]: the benchmarks behind `make bench`.
 
 /// The demo's PII token key: never use it for real data.
@@ -21,4 +22,6 @@ pub mod firehose;
 pub mod generate;
 #[cfg(feature = "aws")]
 pub mod lake;
+#[cfg(feature = "aws")]
+pub mod query;
 pub mod stream;
