@@ -17,6 +17,89 @@ async fn small_demo_accounts_for_every_contact_and_catalogs_every_table() {
 
     assert_lake_accounts_for_every_record(&emulator, &opts, &report).await;
     assert_pyarrow_reads_the_glue_schema(&emulator, &report).await;
+    assert_named_queries_agree_with_the_generator(&opts, &report);
+}
+
+fn named_rows(report: &DemoReport, name: &str) -> Vec<serde_json::Value> {
+    let run = report
+        .named_queries
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("named query {name} ran"));
+    serde_json::from_str(&run.json).unwrap()
+}
+
+fn number(v: &serde_json::Value) -> u64 {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("{v} is a count"))
+}
+
+/// Stage 5's figures, computed by the SQL engine from the Parquet lake through Glue, equal the
+/// generator's own truth and what stage 4 counted.
+fn assert_named_queries_agree_with_the_generator(opts: &DemoOptions, report: &DemoReport) {
+    use lakectl::generate::{Generator, TrafficOptions};
+    assert_eq!(report.named_queries.len(), 6, "every named query of the template ran");
+    let traffic = Generator::new(opts.seed).traffic(&TrafficOptions::new(opts.contacts, opts.seed));
+    let latest: Vec<serde_json::Value> = traffic
+        .ctrs
+        .iter()
+        .filter(|c| c.latest)
+        .map(|c| serde_json::from_slice(&c.json).unwrap())
+        .collect();
+
+    let rows = named_rows(report, "latest-copy-of-each-contact");
+    assert_eq!(rows.len(), opts.contacts, "one latest copy per contact");
+
+    let mut handled = std::collections::BTreeMap::<String, u64>::new();
+    for c in latest
+        .iter()
+        .filter(|c| c["Agent"].is_object() && !c["Queue"].is_null())
+    {
+        *handled
+            .entry(c["Queue"]["Name"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    let by_queue: std::collections::BTreeMap<String, u64> = named_rows(report, "average-handle-time-by-queue")
+        .iter()
+        .map(|r| {
+            (
+                r["queue_name"].as_str().unwrap().to_owned(),
+                number(&r["handled_contacts"]),
+            )
+        })
+        .collect();
+    assert_eq!(by_queue, handled, "contacts handled per queue");
+
+    let abandoned_truth = latest
+        .iter()
+        .filter(|c| c["Channel"] == "VOICE" && c["Agent"].is_null() && c["Queue"]["EnqueueTimestamp"].is_string())
+        .count() as u64;
+    let abandoned: u64 = named_rows(report, "abandonment-by-queue")
+        .iter()
+        .map(|r| number(&r["abandoned"]))
+        .sum();
+    assert_eq!(abandoned, abandoned_truth, "abandoned voice contacts");
+    assert!(abandoned > 0);
+
+    // Each (level, route, policy) appears once per top reason: count the groups once.
+    let mut levels = std::collections::BTreeMap::<String, usize>::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for r in named_rows(report, "fraud-decisions-by-level") {
+        let key = (
+            r["risk_level"].to_string(),
+            r["route"].to_string(),
+            r["policy_version"].to_string(),
+        );
+        if seen.insert(key) {
+            *levels.entry(r["risk_level"].as_str().unwrap().to_owned()).or_default() +=
+                number(&r["decisions"]) as usize;
+        }
+    }
+    assert_eq!(
+        levels, report.fraud_levels,
+        "fraud decisions per level, as stage 4 counted them"
+    );
 }
 
 /// pyarrow, not our reader, opens every Parquet object the demo wrote: its columns and types are
