@@ -76,21 +76,18 @@ pub struct GluePartition {
     pub location: S3Location,
 }
 
-fn fields(table: &str, columns: &[Column]) -> Result<Vec<FieldRef>, String> {
+fn fields(columns: &[Column]) -> Result<Vec<FieldRef>, String> {
     columns
         .iter()
         .map(|c| {
-            let glue_type = c
-                .r#type()
-                .ok_or_else(|| format!("column {:?} of table {table:?} has no type", c.name()))?;
-            let data_type =
-                from_glue_type(glue_type).map_err(|e| format!("column {:?} of table {table:?}: {e}", c.name()))?;
+            let glue_type = c.r#type().ok_or_else(|| format!("column {:?} has no type", c.name()))?;
+            let data_type = from_glue_type(glue_type).map_err(|e| format!("column {:?}: {e}", c.name()))?;
             Ok(Arc::new(Field::new(c.name().to_ascii_lowercase(), data_type, true)))
         })
         .collect()
 }
 
-fn format_of(table: &str, sd: &StorageDescriptor) -> Result<Format, String> {
+fn format_of(sd: &StorageDescriptor) -> Result<Format, String> {
     let serde = sd.serde_info().and_then(|s| s.serialization_library()).unwrap_or("");
     let input = sd.input_format().unwrap_or("");
     if serde.ends_with("ParquetHiveSerDe") || input.ends_with("MapredParquetInputFormat") {
@@ -104,7 +101,7 @@ fn format_of(table: &str, sd: &StorageDescriptor) -> Result<Format, String> {
         return Ok(Format::JsonLines);
     }
     Err(format!(
-        "table {table:?} has SerDe {serde:?} and InputFormat {input:?}; lake-query reads Parquet \
+        "SerDe {serde:?} with InputFormat {input:?} is not supported; lake-query reads Parquet \
          (ParquetHiveSerDe) and JSON lines (org.openx.data.jsonserde.JsonSerDe or \
          org.apache.hive.hcatalog.data.JsonSerDe over TextInputFormat)"
     ))
@@ -113,24 +110,22 @@ fn format_of(table: &str, sd: &StorageDescriptor) -> Result<Format, String> {
 /// Reads one Glue table definition.
 ///
 /// # Errors
-/// A message naming the table and what the engine cannot read: no storage descriptor, a
-/// location that is not `s3://bucket/...`, an unsupported SerDe, an unknown column type.
+/// A message saying what the engine cannot read: no storage descriptor, a location that is not
+/// `s3://bucket/...`, an unsupported SerDe, an unknown column type.
 pub fn read_table(table: &aws_sdk_glue::types::Table) -> Result<GlueTable, String> {
-    let name = table.name().to_ascii_lowercase();
     let sd = table
         .storage_descriptor()
-        .ok_or_else(|| format!("table {name:?} has no StorageDescriptor"))?;
+        .ok_or_else(|| "the table has no StorageDescriptor".to_owned())?;
     let location = sd
         .location()
         .filter(|l| !l.is_empty())
-        .ok_or_else(|| format!("table {name:?} has no Location"))?;
-    let location = S3Location::parse(location).map_err(|e| format!("table {name:?}: {e}"))?;
+        .ok_or_else(|| "the table has no Location".to_owned())?;
     Ok(GlueTable {
-        columns: fields(&name, sd.columns())?,
-        partition_keys: fields(&name, table.partition_keys())?,
-        format: format_of(&name, sd)?,
-        location,
-        name,
+        location: S3Location::parse(location)?,
+        columns: fields(sd.columns())?,
+        partition_keys: fields(table.partition_keys())?,
+        format: format_of(sd)?,
+        name: table.name().to_ascii_lowercase(),
     })
 }
 

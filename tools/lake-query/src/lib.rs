@@ -191,7 +191,9 @@ impl SchemaProvider for GlueSchema {
     }
 }
 
-/// A connection to the lake: the Glue database's tables, queryable with Athena SQL.
+/// A connection to the lake: the Glue database's tables, queryable with Athena SQL. Cloning is
+/// cheap and clones share the session (its S3 clients included).
+#[derive(Clone)]
 pub struct LakeQuery {
     ctx: SessionContext,
     tables: Vec<String>,

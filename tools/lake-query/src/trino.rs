@@ -10,7 +10,7 @@
 //!   from MySQL's), `to_unixtime` returns whole seconds, not a double, `element_at` is map-only
 //!   and returns a list, `contains` is a string function, `cardinality` returns an unsigned
 //!   count of all nested elements.
-//! - `count_if`, `date_diff`, `approx_percentile`, `from_iso8601_timestamp`, `slice`,
+//! - `count_if`, `date_diff`, `date_add`, `approx_percentile`, `from_iso8601_timestamp`, `slice`,
 //!   `json_extract_scalar`, `split` do not exist.
 
 use std::fmt::Write as _;
@@ -18,9 +18,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, Timelike};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray, TimestampMillisecondArray,
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
+    TimestampMillisecondArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, TimeUnit, TimestampMillisecondType};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Field, FieldRef, Int64Type, TimeUnit, TimestampMillisecondType,
+};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SessionContext;
@@ -40,6 +43,7 @@ pub const TRINO_FUNCTIONS: &[&str] = &[
     "cardinality",
     "contains",
     "count_if",
+    "date_add",
     "date_diff",
     "date_format",
     "element_at",
@@ -60,6 +64,7 @@ pub fn register(ctx: &SessionContext) {
         .with_aliases(["approx_percentile"]);
     ctx.register_udaf(approx);
     for udf in [
+        ScalarUDF::from(DateAdd::new()),
         ScalarUDF::from(DateDiff::new()),
         ScalarUDF::from(DateFormat::new()),
         ScalarUDF::from(FromIso8601Timestamp::new()),
@@ -311,6 +316,133 @@ impl ScalarUDFImpl for DateDiff {
                 date_diff(units.value(i), starts.value(i), ends.value(i)).map(Some)
             })
             .collect::<Result<Int64Array>>()?;
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+// ─── date_add ────────────────────────────────────────────────────────────────────────────────
+
+/// `date_add(unit, value, timestamp_or_date)`: the instant `value` units later (earlier when
+/// negative); a date stays a date. Calendar units clamp to the month's last day (Jan 31 + 1
+/// month = Feb 28), as Trino does.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DateAdd {
+    signature: Signature,
+}
+
+impl DateAdd {
+    fn new() -> Self {
+        DateAdd {
+            signature: user_defined(),
+        }
+    }
+}
+
+/// `start_ms` moved by `value` `unit`s.
+///
+/// # Errors
+/// An unknown unit, or a result out of chrono's range.
+pub fn date_add(unit: &str, value: i64, start_ms: i64) -> Result<i64> {
+    let overflow =
+        || DataFusionError::Execution(format!("date_add: {value} {unit} from {start_ms} ms is out of range"));
+    let fixed = |unit_ms: i64| {
+        value
+            .checked_mul(unit_ms)
+            .and_then(|d| start_ms.checked_add(d))
+            .ok_or_else(overflow)
+    };
+    match unit.to_ascii_lowercase().as_str() {
+        "millisecond" => fixed(1),
+        "second" => fixed(1_000),
+        "minute" => fixed(60_000),
+        "hour" => fixed(3_600_000),
+        "day" => fixed(86_400_000),
+        "week" => fixed(7 * 86_400_000),
+        calendar @ ("month" | "quarter" | "year") => {
+            let per = match calendar {
+                "month" => 1,
+                "quarter" => 3,
+                _ => 12,
+            };
+            let months = value.checked_mul(per).ok_or_else(overflow)?;
+            let start = naive(start_ms)?;
+            let magnitude = chrono::Months::new(u32::try_from(months.unsigned_abs()).map_err(|_| overflow())?);
+            let moved = if months >= 0 {
+                start.checked_add_months(magnitude)
+            } else {
+                start.checked_sub_months(magnitude)
+            };
+            Ok(moved.ok_or_else(overflow)?.and_utc().timestamp_millis())
+        }
+        other => exec_err!(
+            "date_add: unknown unit {other:?}; use millisecond, second, minute, hour, day, week, month, quarter or year"
+        ),
+    }
+}
+
+impl ScalarUDFImpl for DateAdd {
+    fn name(&self) -> &str {
+        "date_add"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity("date_add", args, 3)?;
+        if !args[1].is_integer() && args[1] != DataType::Null {
+            return plan_err!("date_add expects a whole number of units, got {}", args[1]);
+        }
+        let moved = match &args[2] {
+            DataType::Date32 => DataType::Date32,
+            other => timestamp_like("date_add", other)?,
+        };
+        Ok(vec![string_like("date_add", &args[0])?, DataType::Int64, moved])
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        Ok(args.get(2).cloned().unwrap_or(TIMESTAMP_MS))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        const DAY_MS: i64 = 86_400_000;
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let [units, values, starts] = arrays.as_slice() else {
+            return exec_err!("date_add takes 3 arguments");
+        };
+        let units = strings(units)?;
+        let values = values
+            .as_primitive_opt::<Int64Type>()
+            .ok_or_else(|| DataFusionError::Internal("date_add: expected a bigint".to_owned()))?;
+        let row = |i: usize, start_ms: Option<i64>| -> Result<Option<i64>> {
+            match start_ms {
+                Some(ms) if units.is_valid(i) && values.is_valid(i) => {
+                    date_add(units.value(i), values.value(i), ms).map(Some)
+                }
+                _ => Ok(None),
+            }
+        };
+        if let Some(dates) = starts.as_primitive_opt::<Date32Type>() {
+            let out = (0..dates.len())
+                .map(|i| {
+                    let start = dates.is_valid(i).then(|| i64::from(dates.value(i)) * DAY_MS);
+                    row(i, start)?
+                        .map(|ms| i32::try_from(ms.div_euclid(DAY_MS)))
+                        .transpose()
+                        .map_err(|_| DataFusionError::Execution("date_add: date out of range".to_owned()))
+                })
+                .collect::<Result<Date32Array>>()?;
+            return Ok(ColumnarValue::Array(Arc::new(out)));
+        }
+        let starts = millis(starts)?;
+        let out = (0..starts.len())
+            .map(|i| row(i, starts.is_valid(i).then(|| starts.value(i))))
+            .collect::<Result<TimestampMillisecondArray>>()?
+            .with_timezone_opt(match starts.data_type() {
+                DataType::Timestamp(_, tz) => tz.clone(),
+                _ => None,
+            });
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }
@@ -953,6 +1085,21 @@ mod tests {
         assert_eq!(date_diff("month", jan31, mar30).unwrap(), 1);
         assert_eq!(date_diff("year", T0, mar30).unwrap(), 0);
         assert!(date_diff("fortnight", T0, T0).is_err());
+    }
+
+    #[test]
+    fn date_add_moves_by_fixed_and_calendar_units() {
+        assert_eq!(date_add("hour", -2, T0).unwrap(), T0 - 7_200_000);
+        let jan31 = T0 + 30 * 86_400_000;
+        let feb28 = T0 + (31 + 27) * 86_400_000;
+        assert_eq!(
+            date_add("month", 1, jan31).unwrap(),
+            feb28,
+            "clamped to the month's end"
+        );
+        assert_eq!(date_add("year", -1, T0).unwrap(), T0 - 365 * 86_400_000);
+        assert!(date_add("fortnight", 1, T0).is_err());
+        assert!(date_add("day", i64::MAX, T0).is_err());
     }
 
     #[test]

@@ -28,6 +28,8 @@ enum Format {
     OpenxJson,
     /// org.apache.hive.hcatalog.data.JsonSerDe.
     HcatalogJson,
+    /// LazySimpleSerDe (CSV): not a format of the lake.
+    Csv,
 }
 
 struct Lake {
@@ -294,6 +296,11 @@ impl Lake {
                 "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
                 "org.apache.hive.hcatalog.data.JsonSerDe",
             ),
+            Format::Csv => (
+                "org.apache.hadoop.mapred.TextInputFormat",
+                "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+            ),
         };
         let sd = StorageDescriptor::builder()
             .set_columns(Some(table.columns.iter().map(glue_column).collect()))
@@ -476,6 +483,8 @@ async fn partition_columns_filter_and_unmatched_partitions_are_never_read() {
     assert_eq!(one(&r, "n"), "3");
 
     let err = q.sql("SELECT count(*) FROM ctr").await.unwrap_err();
+
+    eprintln!("{err}");
     match &err {
         QueryError::Object { uri, .. } => {
             assert_eq!(
@@ -619,7 +628,10 @@ async fn trino_functions_give_trino_values() {
                'a' || 'b' AS cat, \
                DATE '2026-03-04' - INTERVAL '7' DAY AS week_before, \
                date_trunc('hour', TIMESTAMP '2026-03-04 05:06:07') AS trunc, \
-               regexp_like('abc123', '[0-9]+') AS re",
+               regexp_like('abc123', '[0-9]+') AS re, \
+               date_add('day', -7, DATE '2026-03-04') AS add_date, \
+               date_add('month', 1, TIMESTAMP '2026-01-31 10:00:00') AS add_month, \
+               date_diff('second', now(), now() + INTERVAL '1' MINUTE) AS dd_now",
         )
         .await
         .unwrap();
@@ -648,10 +660,14 @@ async fn trino_functions_give_trino_values() {
     assert_eq!(get("week_before"), "2026-02-25");
     assert_eq!(get("trunc"), "2026-03-04T05:00:00");
     assert_eq!(get("re"), "true");
+    assert_eq!(get("add_date"), "2026-02-25");
+    assert_eq!(get("add_month"), "2026-02-28T10:00:00");
+    assert_eq!(get("dd_now"), "60");
     let types = |name: &str| r.schema.field_with_name(name).unwrap().data_type().clone();
     assert_eq!(types("dd_day"), DataType::Int64, "date_diff returns bigint");
     assert_eq!(types("card"), DataType::Int64, "cardinality returns bigint");
     assert_eq!(types("unix"), DataType::Float64, "to_unixtime returns double");
+    assert_eq!(types("add_date"), DataType::Date32, "date_add keeps a date a date");
 }
 
 #[tokio::test]
@@ -789,9 +805,12 @@ async fn execution_parameters_bind_as_string_literals() {
     assert_eq!(one(&r, "n"), "0");
 
     let err = q.sql_with_params(sql, &["VOICE".to_owned()]).await.unwrap_err();
+
+    eprintln!("{err}");
     assert!(matches!(err, QueryError::Params { expected: 2, given: 1 }), "{err:?}");
     assert!(err.to_string().contains("takes 2"), "{err}");
     let err = q.sql(sql).await.unwrap_err();
+    eprintln!("{err}");
     assert!(matches!(err, QueryError::Params { expected: 2, given: 0 }), "{err:?}");
 }
 
@@ -803,21 +822,31 @@ async fn bad_sql_and_unknown_names_are_reported_as_such() {
     let q = lake.query().await;
 
     let err = q.sql("SELEC * FROM ctr").await.unwrap_err();
+
+    eprintln!("{err}");
     assert!(matches!(err, QueryError::Syntax { .. }), "{err:?}");
 
     let err = q.sql("SELECT * FROM ctrs").await.unwrap_err();
+
+    eprintln!("{err}");
     assert!(matches!(err, QueryError::Plan { .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("ctrs") && text.contains("fraud_decisions"), "{text}");
 
     let err = q.sql("SELECT no_such_column FROM ctr").await.unwrap_err();
+
+    eprintln!("{err}");
     assert!(matches!(err, QueryError::Plan { .. }), "{err:?}");
     assert!(err.to_string().contains("no_such_column"), "{err}");
 
     let err = q.sql("SELECT nope(1)").await.unwrap_err();
+
+    eprintln!("{err}");
     assert!(matches!(err, QueryError::Plan { .. }), "{err:?}");
 
     let err = q.sql("CREATE TABLE t AS SELECT 1").await.unwrap_err();
+
+    eprintln!("{err}");
     assert!(matches!(err, QueryError::Plan { .. }), "{err:?}");
     assert!(err.to_string().contains("only queries"), "{err}");
 }
@@ -833,6 +862,12 @@ async fn tables_whose_location_cannot_be_read_say_why() {
         "sentiment_turns",
         Format::Parquet,
         &format!("s3://{BUCKET}/sentiment_turns/"),
+    )
+    .await;
+    lake.create_table(
+        "contact_sentiment",
+        Format::Csv,
+        &format!("s3://{BUCKET}/contact_sentiment/"),
     )
     .await;
     let q = lake.query().await;
@@ -857,6 +892,7 @@ async fn tables_whose_location_cannot_be_read_say_why() {
         .await
         .unwrap();
     let err = q.sql("SELECT count(*) FROM ctr").await.unwrap_err();
+    eprintln!("{err}");
     match &err {
         QueryError::Table { table, message } => {
             assert_eq!(table, "ctr");
@@ -869,10 +905,25 @@ async fn tables_whose_location_cannot_be_read_say_why() {
     }
 
     let err = q.sql("SELECT count(*) FROM agent_events").await.unwrap_err();
+
+    eprintln!("{err}");
     match &err {
         QueryError::Table { table, message } => {
             assert_eq!(table, "agent_events");
             assert!(message.contains("no bucket"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let err = q.sql("SELECT * FROM contact_sentiment").await.unwrap_err();
+    eprintln!("{err}");
+    match &err {
+        QueryError::Table { table, message } => {
+            assert_eq!(table, "contact_sentiment");
+            assert!(
+                message.contains("LazySimpleSerDe") && message.contains("not supported"),
+                "{message}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -886,12 +937,14 @@ async fn tables_whose_location_cannot_be_read_say_why() {
 async fn an_unreachable_catalog_is_a_catalog_error() {
     let config = config_for("http://127.0.0.1:9").await;
     let err = LakeQuery::connect(&config, DB).await.unwrap_err();
+    eprintln!("{err}");
     assert!(matches!(err, QueryError::Catalog { .. }), "{err:?}");
     assert!(err.to_string().contains(DB), "{err}");
 
     // A database that does not exist is reported the same way, with the service's reason.
     let lake = Lake::empty().await;
     let err = LakeQuery::connect(&lake.config, "no_such_db").await.unwrap_err();
+    eprintln!("{err}");
     assert!(matches!(err, QueryError::Catalog { .. }), "{err:?}");
     assert!(err.to_string().contains("EntityNotFound"), "{err}");
     drop(lake.emulator);
@@ -914,6 +967,7 @@ async fn json_that_does_not_fit_the_schema_names_the_object() {
     lake.register("fraud_decisions", "10").await;
     let q = lake.query().await;
     let err = q.sql("SELECT * FROM fraud_decisions").await.unwrap_err();
+    eprintln!("{err}");
     match &err {
         QueryError::Object { uri, message } => {
             assert!(uri.ends_with("hour=10/bad.gz"), "{uri}");
