@@ -52,6 +52,7 @@ async fn backfill_loads_good_records_reports_bad_ones_and_a_rerun_adds_nothing()
         bucket: "lake".into(),
         database: "connect_lake".into(),
         format: LakeFormat::Json,
+        format_requested: true,
         errors_path: errors.clone(),
         manifest_key: "_backfill/manifest.json".into(),
         pii_key: "backfill-test-key-0123456789abcdefghij".into(),
@@ -125,5 +126,111 @@ async fn backfill_loads_good_records_reports_bad_ones_and_a_rerun_adds_nothing()
         3,
         "nothing new in the errors file"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A backfill into a Parquet lake writes Parquet (the catalog's format), is visible to the SQL
+/// engine through Glue, and re-running it adds nothing; asking for JSON afterwards is refused
+/// before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parquet_backfill_is_queryable_and_a_json_backfill_into_it_is_refused() {
+    let emulator = Emulator::start().await.expect("moto starts");
+    let config = emulator_config(&emulator).await;
+    let s3 = connect_lake::aws::s3_client(&config);
+    let glue = aws_sdk_glue::Client::new(&config);
+    s3.create_bucket().bucket("lake").send().await.unwrap();
+    glue.create_database()
+        .database_input(
+            aws_sdk_glue::types::DatabaseInput::builder()
+                .name("connect_lake")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let traffic = Generator::new(11).traffic(&TrafficOptions::new(80, 11));
+    let dir = std::env::temp_dir().join(format!("connect-lake-backfill-parquet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("history.jsonl");
+    let body: Vec<u8> = traffic
+        .ctrs
+        .iter()
+        .filter(|c| c.latest)
+        .flat_map(|c| c.json.iter().copied().chain(*b"\n"))
+        .collect();
+    std::fs::write(&input, body).unwrap();
+    let options = BackfillOptions {
+        inputs: vec![input.clone()],
+        bucket: "lake".into(),
+        database: "connect_lake".into(),
+        format: LakeFormat::Parquet,
+        format_requested: false,
+        errors_path: dir.join("errors.jsonl"),
+        manifest_key: "_backfill/manifest.json".into(),
+        pii_key: "backfill-test-key-0123456789abcdefghij".into(),
+        progress: false,
+    };
+    let first = Backfill::new(&config, options.clone()).unwrap().run().await.unwrap();
+    assert_eq!((first.ok, first.failed), (80, 0));
+    let keys: Vec<String> = s3
+        .list_objects_v2()
+        .bucket("lake")
+        .prefix("ctr/")
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    assert!(
+        !keys.is_empty() && keys.iter().all(|k| k.ends_with(".parquet")),
+        "{keys:?}"
+    );
+
+    let lake = lake_query::LakeQuery::connect(&config, "connect_lake").await.unwrap();
+    let result = lake
+        .sql("SELECT count(*) AS n, count(DISTINCT contact_id) AS ids, min(initiation_timestamp) AS first FROM ctr")
+        .await
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&result.to_json().unwrap()).unwrap();
+    assert_eq!(rows[0]["n"], 80, "{rows:?}");
+    assert_eq!(rows[0]["ids"], 80);
+    assert!(rows[0]["first"].as_str().unwrap().starts_with("2026-03-08"), "{rows:?}");
+
+    let again = Backfill::new(&config, options.clone()).unwrap().run().await.unwrap();
+    assert_eq!((again.files_skipped, again.objects), (1, 0), "a rerun adds nothing");
+
+    // The same data asked for as JSON into the Parquet table: refused, nothing written.
+    let json_input = dir.join("more.jsonl");
+    std::fs::write(&json_input, &traffic.ctrs[0].json).unwrap();
+    let refused = Backfill::new(
+        &config,
+        BackfillOptions {
+            inputs: vec![json_input],
+            format: LakeFormat::Json,
+            format_requested: true,
+            ..options
+        },
+    )
+    .unwrap()
+    .run()
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        refused.contains("exists in Glue") && refused.contains("Nothing was written"),
+        "{refused}"
+    );
+    let after = s3
+        .list_objects_v2()
+        .bucket("lake")
+        .prefix("ctr/")
+        .send()
+        .await
+        .unwrap()
+        .key_count();
+    assert_eq!(after.unwrap_or_default() as usize, keys.len(), "no object added");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -18,6 +18,7 @@ use std::time::Instant;
 use aws_sdk_s3::primitives::ByteStream;
 use connect_lake::config::LakeFormat;
 use connect_lake::firehose::{FirehoseRecord, FirehoseRequest, RecordResult};
+use connect_lake::schema::Storage;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -31,7 +32,11 @@ pub struct BackfillOptions {
     pub inputs: Vec<PathBuf>,
     pub bucket: String,
     pub database: String,
+    /// The format for tables the catalog does not have yet.
     pub format: LakeFormat,
+    /// Whether the format was asked for (`--format` or `LAKE_FORMAT`): then a catalog table of
+    /// the other format is an error. Otherwise an existing table's SerDe decides.
+    pub format_requested: bool,
     pub errors_path: PathBuf,
     pub manifest_key: String,
     pub pii_key: String,
@@ -123,6 +128,7 @@ pub fn split_records(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 
 pub struct Backfill {
     pub s3: aws_sdk_s3::Client,
+    pub glue: aws_sdk_glue::Client,
     pub cataloger: s3_cataloger::Cataloger,
     pub transform: firehose_transform::Config,
     pub options: BackfillOptions,
@@ -142,6 +148,7 @@ impl Backfill {
         };
         Ok(Backfill {
             s3: connect_lake::aws::s3_client(config),
+            glue: aws_sdk_glue::Client::new(config),
             cataloger: s3_cataloger::Cataloger::new(aws_sdk_glue::Client::new(config), cataloger_config),
             transform,
             options,
@@ -179,11 +186,64 @@ impl Backfill {
         Ok(())
     }
 
+    /// The format each Firehose table is written in: an existing catalog table's SerDe decides
+    /// (Athena cannot read JSON objects in a Parquet table, nor the reverse); a table the catalog
+    /// lacks is created in the requested format.
+    ///
+    /// # Errors
+    /// A requested format that contradicts an existing table, or a Glue call that fails.
+    pub async fn table_formats(&self) -> Result<BTreeMap<&'static str, LakeFormat>, BackfillError> {
+        let mut formats = BTreeMap::new();
+        for table in connect_lake::schema::TABLES
+            .iter()
+            .filter(|t| t.storage == Storage::Delivered)
+        {
+            let got = self
+                .glue
+                .get_table()
+                .database_name(&self.options.database)
+                .name(table.name)
+                .send()
+                .await;
+            let format = match got {
+                Ok(out) => {
+                    let serde = out
+                        .table()
+                        .and_then(|t| t.storage_descriptor())
+                        .and_then(|sd| sd.serde_info())
+                        .and_then(|s| s.serialization_library())
+                        .unwrap_or_default();
+                    let existing = if serde.to_ascii_lowercase().contains("parquet") {
+                        LakeFormat::Parquet
+                    } else {
+                        LakeFormat::Json
+                    };
+                    if self.options.format_requested && existing != self.options.format {
+                        return Err(BackfillError::Config(format!(
+                            "table {} exists in Glue database {} as {existing:?} ({serde}); writing {:?} objects \
+                             into it would break every Athena query over those partitions. Nothing was written: \
+                             drop --format / LAKE_FORMAT to follow the table, or recreate the table",
+                            table.name, self.options.database, self.options.format
+                        )));
+                    }
+                    existing
+                }
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => {
+                    self.options.format
+                }
+                Err(e) => return Err(aws("GetTable")(e)),
+            };
+            formats.insert(table.name, format);
+        }
+        Ok(formats)
+    }
+
     /// Runs the backfill over every input file.
     ///
     /// # Errors
     /// I/O, AWS, or cataloging failures; bad records are not errors (they go to the errors file).
     pub async fn run(&self) -> Result<BackfillReport, BackfillError> {
+        let formats = self.table_formats().await?;
         let mut manifest = self.manifest().await?;
         let mut report = BackfillReport::default();
         let errors_path = &self.options.errors_path;
@@ -224,7 +284,9 @@ impl Backfill {
                     continue;
                 }
             };
-            let entry = self.file(&name, &hash, &records, &mut errors, &mut report).await?;
+            let entry = self
+                .file(&name, &hash, &records, &formats, &mut errors, &mut report)
+                .await?;
             manifest.files.insert(hash, entry);
             self.save_manifest(&manifest).await?;
             report.files_done += 1;
@@ -237,6 +299,7 @@ impl Backfill {
         name: &str,
         hash: &str,
         records: &[Vec<u8>],
+        formats: &BTreeMap<&'static str, LakeFormat>,
         errors: &mut std::fs::File,
         report: &mut BackfillReport,
     ) -> Result<ManifestEntry, BackfillError> {
@@ -311,9 +374,35 @@ impl Backfill {
                 partitions.entry(prefix).or_default().extend(row);
             }
             let mut keys = Vec::new();
+            let mut conversion_failed = 0u64;
             for (prefix, rows) in partitions {
+                let table_name = prefix.split('/').next().unwrap_or_default();
+                let table = connect_lake::schema::table(table_name);
+                let parquet = table.filter(|t| formats.get(t.name) == Some(&LakeFormat::Parquet));
                 // Deterministic: the same file and batch always write the same key.
-                let key = format!("{prefix}backfill-{}-{batch_no:05}.json", &hash[..16]);
+                let stem = format!("{prefix}backfill-{}-{batch_no:05}", &hash[..16]);
+                let (key, rows) = match parquet {
+                    None => (format!("{stem}.json"), rows),
+                    Some(table) => {
+                        // As Firehose's record format conversion: rows that do not convert are
+                        // recorded with their reason, never silently dropped.
+                        let converted = crate::convert::rows_to_parquet(table, &rows)
+                            .map_err(|e| BackfillError::Transform(e.to_string()))?;
+                        for failed in &converted.failed {
+                            let line = json!({"file": name, "record": Value::Null, "reason": failed.reason,
+                                "data": String::from_utf8_lossy(&failed.row)});
+                            writeln!(errors, "{line}").map_err(|source| BackfillError::ErrorsFile {
+                                path: errors_path.clone(),
+                                source,
+                            })?;
+                        }
+                        conversion_failed += converted.failed.len() as u64;
+                        let Some(bytes) = converted.parquet else {
+                            continue;
+                        };
+                        (format!("{stem}.parquet"), bytes)
+                    }
+                };
                 self.s3
                     .put_object()
                     .bucket(&self.options.bucket)
@@ -343,9 +432,10 @@ impl Backfill {
             }
             report.partitions_created += catalog.partitions_created;
             report.partitions_existing += catalog.partitions_existing;
-            entry.ok += stats.ok;
+            // A row the transform accepted but Parquet conversion refused is failed, not Ok.
+            entry.ok += stats.ok.saturating_sub(conversion_failed);
             entry.dropped += stats.dropped_total();
-            entry.failed += stats.failed_total();
+            entry.failed += stats.failed_total() + conversion_failed;
             pb.inc(chunk.len() as u64);
         }
         pb.finish();
@@ -379,6 +469,7 @@ pub fn main(runtime: &tokio::runtime::Runtime, args: &[String]) -> ExitCode {
         bucket: env_or("LAKE_BUCKET").unwrap_or_default(),
         database: env_or("GLUE_DATABASE").unwrap_or_else(|| "connect_lake".to_owned()),
         format: env_or("LAKE_FORMAT").and_then(|f| f.parse().ok()).unwrap_or_default(),
+        format_requested: env_or("LAKE_FORMAT").is_some(),
         errors_path: PathBuf::from("backfill-errors.jsonl"),
         manifest_key: "_backfill/manifest.json".to_owned(),
         pii_key: env_or("PII_TOKEN_KEY").unwrap_or_default(),
@@ -391,7 +482,10 @@ pub fn main(runtime: &tokio::runtime::Runtime, args: &[String]) -> ExitCode {
             "--bucket" => options.bucket = value().unwrap_or_default(),
             "--database" => options.database = value().unwrap_or_default(),
             "--format" => match value().map(|f| f.parse::<LakeFormat>()) {
-                Some(Ok(f)) => options.format = f,
+                Some(Ok(f)) => {
+                    options.format = f;
+                    options.format_requested = true;
+                }
                 _ => return usage_error("--format takes json or parquet"),
             },
             "--errors" => options.errors_path = value().map(PathBuf::from).unwrap_or_default(),
