@@ -761,6 +761,7 @@ async fn the_templates_named_queries_run_unmodified() {
             .sql_with_params(sql, &params)
             .await
             .unwrap_or_else(|e| panic!("named query failed: {e}\n{sql}"));
+        eprintln!("named query: {} rows in {:?}", r.rows(), r.elapsed);
         assert!(r.rows() > 0, "no rows from today's data:\n{sql}");
         if sql.contains("abandonment_rate_pct") {
             let queues = column(&r, "queue_name");
@@ -1132,5 +1133,13 @@ async fn latency_on_a_day_of_data() {
         let r = q.sql(sql).await.unwrap();
         assert_eq!(one(&r, "n"), expected, "{what}");
         eprintln!("{what}: {:?}", r.elapsed);
+    }
+}
+
+#[test]
+fn the_readme_lists_every_registered_trino_function() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for name in lake_query::TRINO_FUNCTIONS {
+        assert!(readme.contains(&format!("`{name}(")), "README.md does not list {name}");
     }
 }
