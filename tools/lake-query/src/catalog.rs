@@ -162,6 +162,8 @@ pub async fn list_tables(
 ) -> Result<Vec<(String, Result<GlueTable, String>)>, QueryError> {
     let mut tables = Vec::new();
     let mut token: Option<String> = None;
+    // A page token that does not change would loop forever; stop at it.
+    let mut previous: Option<String> = None;
     loop {
         let page = glue
             .get_tables()
@@ -174,7 +176,10 @@ pub async fn list_tables(
             tables.push((t.name().to_ascii_lowercase(), read_table(t)));
         }
         match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            Some(next) if !next.is_empty() && previous.as_deref() != Some(next) => {
+                previous = Some(next.to_owned());
+                token = previous.clone();
+            }
             _ => break,
         }
     }
@@ -195,12 +200,16 @@ pub async fn list_partitions(
 ) -> Result<Vec<GluePartition>, QueryError> {
     let mut partitions = Vec::new();
     let mut token: Option<String> = None;
+    // A page token that does not change would loop forever; stop at it.
+    let mut previous: Option<String> = None;
     loop {
         let page = glue
             .get_partitions()
             .database_name(database)
             .table_name(&table.name)
             .set_expression(expression.clone())
+            // Only the locations are needed; the columns are the table's.
+            .exclude_column_schema(true)
             .set_next_token(token.take())
             .send()
             .await
@@ -240,7 +249,10 @@ pub async fn list_partitions(
             partitions.push(GluePartition { values, location });
         }
         match page.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            Some(next) if !next.is_empty() && previous.as_deref() != Some(next) => {
+                previous = Some(next.to_owned());
+                token = previous.clone();
+            }
             _ => break,
         }
     }
