@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 pub use serde_yaml::Value;
 
 pub mod metrics;
+pub mod rules;
 pub mod sql;
 
 /// The repository root (two levels above this crate).
