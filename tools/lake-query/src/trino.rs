@@ -10,8 +10,10 @@
 //!   from MySQL's), `to_unixtime` returns whole seconds, not a double, `element_at` is map-only
 //!   and returns a list, `contains` is a string function, `cardinality` returns an unsigned
 //!   count of all nested elements.
-//! - `count_if`, `date_diff`, `date_add`, `approx_percentile`, `from_iso8601_timestamp`, `slice`,
-//!   `json_extract_scalar`, `split` do not exist.
+//! - `count_if`, `date_diff`, `date_add`, `approx_percentile`, `arbitrary`,
+//!   `from_iso8601_timestamp`, `slice`, `json_extract_scalar`, `split`, and the field functions
+//!   `year`, `quarter`, `month`, `week`, `day`, `day_of_week`, `day_of_year`, `hour`, `minute`,
+//!   `second` do not exist.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SessionContext;
 use datafusion::functions_aggregate::approx_percentile_cont::approx_percentile_cont_udaf;
+use datafusion::functions_aggregate::first_last::first_value_udaf;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::utils::format_state_name;
@@ -40,18 +43,29 @@ use datafusion::logical_expr::{
 /// is exercised by the crate's tests.
 pub const TRINO_FUNCTIONS: &[&str] = &[
     "approx_percentile",
+    "arbitrary",
     "cardinality",
     "contains",
     "count_if",
     "date_add",
     "date_diff",
     "date_format",
+    "day",
+    "day_of_week",
+    "day_of_year",
     "element_at",
     "from_iso8601_timestamp",
+    "hour",
     "json_extract_scalar",
+    "minute",
+    "month",
+    "quarter",
+    "second",
     "slice",
     "split",
     "to_unixtime",
+    "week",
+    "year",
 ];
 
 /// Registers every function of [`TRINO_FUNCTIONS`] on the context, replacing DataFusion's
@@ -63,6 +77,9 @@ pub fn register(ctx: &SessionContext) {
         .clone()
         .with_aliases(["approx_percentile"]);
     ctx.register_udaf(approx);
+    // Trino's "any value of the group": first_value without an ORDER BY is exactly that.
+    let arbitrary = first_value_udaf().as_ref().clone().with_aliases(["arbitrary"]);
+    ctx.register_udaf(arbitrary);
     for udf in [
         ScalarUDF::from(DateAdd::new()),
         ScalarUDF::from(DateDiff::new()),
@@ -77,6 +94,9 @@ pub fn register(ctx: &SessionContext) {
         ScalarUDF::from(Split::new()),
     ] {
         ctx.register_udf(udf);
+    }
+    for field in DateField::all() {
+        ctx.register_udf(ScalarUDF::from(field));
     }
 }
 
@@ -443,6 +463,111 @@ impl ScalarUDFImpl for DateAdd {
                 DataType::Timestamp(_, tz) => tz.clone(),
                 _ => None,
             });
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+// ─── year, month, day, hour, ... ─────────────────────────────────────────────────────────────
+
+/// A calendar or clock field of a timestamp or date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Part {
+    Year,
+    Quarter,
+    Month,
+    Week,
+    Day,
+    DayOfWeek,
+    DayOfYear,
+    Hour,
+    Minute,
+    Second,
+}
+
+impl Part {
+    fn of(self, t: &NaiveDateTime) -> i64 {
+        i64::from(match self {
+            Part::Year => t.year(),
+            Part::Quarter => (t.month0() / 3 + 1) as i32,
+            Part::Month => t.month() as i32,
+            Part::Week => t.iso_week().week() as i32,
+            Part::Day => t.day() as i32,
+            Part::DayOfWeek => t.weekday().number_from_monday() as i32,
+            Part::DayOfYear => t.ordinal() as i32,
+            Part::Hour => t.hour() as i32,
+            Part::Minute => t.minute() as i32,
+            Part::Second => t.second() as i32,
+        })
+    }
+}
+
+/// `year(ts)`, `month(ts)`, `day(ts)`, `hour(ts)`, ...: one field as a bigint (Trino's
+/// `day_of_week` is ISO: Monday 1 .. Sunday 7).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DateField {
+    name: &'static str,
+    aliases: Vec<String>,
+    part: Part,
+    signature: Signature,
+}
+
+impl DateField {
+    fn new(name: &'static str, aliases: &[&str], part: Part) -> Self {
+        DateField {
+            name,
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            part,
+            signature: user_defined(),
+        }
+    }
+
+    fn all() -> Vec<DateField> {
+        vec![
+            DateField::new("year", &[], Part::Year),
+            DateField::new("quarter", &[], Part::Quarter),
+            DateField::new("month", &[], Part::Month),
+            DateField::new("week", &["week_of_year"], Part::Week),
+            DateField::new("day", &["day_of_month"], Part::Day),
+            DateField::new("day_of_week", &["dow"], Part::DayOfWeek),
+            DateField::new("day_of_year", &["doy"], Part::DayOfYear),
+            DateField::new("hour", &[], Part::Hour),
+            DateField::new("minute", &[], Part::Minute),
+            DateField::new("second", &[], Part::Second),
+        ]
+    }
+}
+
+impl ScalarUDFImpl for DateField {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn aliases(&self) -> &[String] {
+        &self.aliases
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        arity(self.name, args, 1)?;
+        Ok(vec![timestamp_like(self.name, &args[0])?])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let Some(times) = arrays.first() else {
+            return exec_err!("{} takes 1 argument", self.name);
+        };
+        let out = millis(times)?
+            .iter()
+            .map(|ms| ms.map(|ms| naive(ms).map(|t| self.part.of(&t))).transpose())
+            .collect::<Result<Int64Array>>()?;
         Ok(ColumnarValue::Array(Arc::new(out)))
     }
 }

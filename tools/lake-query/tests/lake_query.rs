@@ -631,7 +631,12 @@ async fn trino_functions_give_trino_values() {
                regexp_like('abc123', '[0-9]+') AS re, \
                date_add('day', -7, DATE '2026-03-04') AS add_date, \
                date_add('month', 1, TIMESTAMP '2026-01-31 10:00:00') AS add_month, \
-               date_diff('second', now(), now() + INTERVAL '1' MINUTE) AS dd_now",
+               date_diff('second', now(), now() + INTERVAL '1' MINUTE) AS dd_now, \
+               year(TIMESTAMP '2026-03-04 05:06:07') AS y, quarter(DATE '2026-03-04') AS qtr, \
+               month(DATE '2026-03-04') AS mon, week(DATE '2026-03-04') AS wk, day(DATE '2026-03-04') AS d, \
+               day_of_week(DATE '2026-03-08') AS dow_sunday, dow(DATE '2026-03-09') AS dow_monday, \
+               day_of_year(DATE '2026-03-04') AS doy, hour(TIMESTAMP '2026-03-04 05:06:07') AS h, \
+               minute(TIMESTAMP '2026-03-04 05:06:07') AS mi, second(TIMESTAMP '2026-03-04 05:06:07') AS s",
         )
         .await
         .unwrap();
@@ -663,6 +668,21 @@ async fn trino_functions_give_trino_values() {
     assert_eq!(get("add_date"), "2026-02-25");
     assert_eq!(get("add_month"), "2026-02-28T10:00:00");
     assert_eq!(get("dd_now"), "60");
+    let fields = [
+        "y",
+        "qtr",
+        "mon",
+        "wk",
+        "d",
+        "dow_sunday",
+        "dow_monday",
+        "doy",
+        "h",
+        "mi",
+        "s",
+    ];
+    let values: Vec<String> = fields.iter().map(|f| get(f)).collect();
+    assert_eq!(values, ["2026", "1", "3", "10", "4", "7", "1", "63", "5", "6", "7"]);
     let types = |name: &str| r.schema.field_with_name(name).unwrap().data_type().clone();
     assert_eq!(types("dd_day"), DataType::Int64, "date_diff returns bigint");
     assert_eq!(types("card"), DataType::Int64, "cardinality returns bigint");
@@ -695,6 +715,11 @@ async fn trino_aggregates_count_if_and_approx_percentile() {
         "median of 10, 20, 30, 30, 40, 90 is about 30: {p50}"
     );
     assert_eq!(one(&r, "p100"), "90.0");
+    let r = q
+        .sql("SELECT queue_name, arbitrary(channel) AS any_channel FROM ctr WHERE channel = 'CHAT' GROUP BY queue_name")
+        .await
+        .unwrap();
+    assert_eq!(column(&r, "any_channel"), ["CHAT"]);
 
     // count_if over no rows is 0, not null; grouped, it counts per group.
     let r = q
