@@ -11,7 +11,8 @@
 //!   and returns a list, `contains` is a string function, `cardinality` returns an unsigned
 //!   count of all nested elements.
 //! - `count_if`, `date_diff`, `date_add`, `approx_percentile`, `arbitrary`,
-//!   `from_iso8601_timestamp`, `slice`, `json_extract_scalar`, `split`, and the field functions
+//!   `from_iso8601_timestamp`, `slice`, `json_extract_scalar`, `split`, `regexp_extract`, and the
+//!   field functions
 //!   `year`, `quarter`, `month`, `week`, `day`, `day_of_week`, `day_of_year`, `hour`, `minute`,
 //!   `second` do not exist.
 
@@ -60,6 +61,7 @@ pub const TRINO_FUNCTIONS: &[&str] = &[
     "minute",
     "month",
     "quarter",
+    "regexp_extract",
     "second",
     "slice",
     "split",
@@ -92,6 +94,7 @@ pub fn register(ctx: &SessionContext) {
         ScalarUDF::from(Contains::new()),
         ScalarUDF::from(JsonExtractScalar::new()),
         ScalarUDF::from(Split::new()),
+        ScalarUDF::from(RegexpExtract::new()),
     ] {
         ctx.register_udf(udf);
     }
@@ -1066,6 +1069,69 @@ impl ScalarUDFImpl for Split {
     fn simplify(&self, args: Vec<Expr>, _: &SimplifyContext) -> Result<ExprSimplifyResult> {
         Ok(ExprSimplifyResult::Simplified(
             datafusion::functions_nested::string::string_to_array_udf().call(args),
+        ))
+    }
+}
+
+// ─── regexp_extract ──────────────────────────────────────────────────────────────────────────
+
+/// `regexp_extract(text, pattern [, group])`: the first match of the pattern (or of its `group`),
+/// null when nothing matches. Rewritten to `regexp_match(text, '(' || pattern || ')')[group + 1]`:
+/// the added outer group makes the whole match group 1 whatever groups the pattern has.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct RegexpExtract {
+    signature: Signature,
+}
+
+impl RegexpExtract {
+    fn new() -> Self {
+        RegexpExtract {
+            signature: user_defined(),
+        }
+    }
+}
+
+impl ScalarUDFImpl for RegexpExtract {
+    fn name(&self) -> &str {
+        "regexp_extract"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        if !(2..=3).contains(&args.len()) {
+            return plan_err!("regexp_extract takes 2 or 3 arguments, got {}", args.len());
+        }
+        let mut types = vec![
+            string_like("regexp_extract", &args[0])?,
+            string_like("regexp_extract", &args[1])?,
+        ];
+        if args.len() == 3 {
+            types.push(DataType::Int64);
+        }
+        Ok(types)
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        not_rewritten("regexp_extract")
+    }
+
+    fn simplify(&self, args: Vec<Expr>, _: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let mut args = args.into_iter();
+        let (Some(text), Some(pattern)) = (args.next(), args.next()) else {
+            return plan_err!("regexp_extract takes 2 or 3 arguments");
+        };
+        let group = args.next().unwrap_or(lit(0i64));
+        let wrapped = datafusion::functions::string::expr_fn::concat(vec![lit("("), pattern, lit(")")]);
+        let matched = datafusion::functions::regex::expr_fn::regexp_match(text, wrapped, None);
+        Ok(ExprSimplifyResult::Simplified(
+            datafusion::functions_nested::expr_fn::array_element(matched, group + lit(1i64)),
         ))
     }
 }

@@ -636,7 +636,10 @@ async fn trino_functions_give_trino_values() {
                month(DATE '2026-03-04') AS mon, week(DATE '2026-03-04') AS wk, day(DATE '2026-03-04') AS d, \
                day_of_week(DATE '2026-03-08') AS dow_sunday, dow(DATE '2026-03-09') AS dow_monday, \
                day_of_year(DATE '2026-03-04') AS doy, hour(TIMESTAMP '2026-03-04 05:06:07') AS h, \
-               minute(TIMESTAMP '2026-03-04 05:06:07') AS mi, second(TIMESTAMP '2026-03-04 05:06:07') AS s",
+               minute(TIMESTAMP '2026-03-04 05:06:07') AS mi, second(TIMESTAMP '2026-03-04 05:06:07') AS s, \
+               regexp_extract('queue=Sales;id=42', 'id=([0-9]+)') AS rx_all, \
+               regexp_extract('queue=Sales;id=42', 'id=([0-9]+)', 1) AS rx_group, \
+               regexp_extract('no digits', '[0-9]+') AS rx_none",
         )
         .await
         .unwrap();
@@ -668,6 +671,9 @@ async fn trino_functions_give_trino_values() {
     assert_eq!(get("add_date"), "2026-02-25");
     assert_eq!(get("add_month"), "2026-02-28T10:00:00");
     assert_eq!(get("dd_now"), "60");
+    assert_eq!(get("rx_all"), "id=42");
+    assert_eq!(get("rx_group"), "42");
+    assert_eq!(get("rx_none"), "NULL");
     let fields = [
         "y",
         "qtr",
