@@ -113,6 +113,9 @@ fn format_of(sd: &StorageDescriptor) -> Result<Format, String> {
 /// A message saying what the engine cannot read: no storage descriptor, a location that is not
 /// `s3://bucket/...`, an unsupported SerDe, an unknown column type.
 pub fn read_table(table: &aws_sdk_glue::types::Table) -> Result<GlueTable, String> {
+    if table.table_type() == Some("VIRTUAL_VIEW") {
+        return Err("it is a view (VIRTUAL_VIEW); lake-query reads the lake's tables, not Athena views".to_owned());
+    }
     let sd = table
         .storage_descriptor()
         .ok_or_else(|| "the table has no StorageDescriptor".to_owned())?;

@@ -229,17 +229,23 @@ impl LakeQuery {
             .collect();
         let names = tables.keys().cloned().collect();
 
+        // SQL identifiers are folded to lower case, as Glue's names are.
+        let schema_name = database.to_ascii_lowercase();
         let session = SessionConfig::new()
             .with_information_schema(true)
-            .with_default_catalog_and_schema(CATALOG, database)
+            .with_default_catalog_and_schema(CATALOG, &schema_name)
             .set_str("datafusion.sql_parser.dialect", "generic");
         let ctx = SessionContext::new_with_config(session);
         let lake_catalog = MemoryCatalogProvider::new();
-        datafusion::catalog::CatalogProvider::register_schema(&lake_catalog, database, Arc::new(GlueSchema { tables }))
-            .map_err(|e| QueryError::Catalog {
-                database: database.to_owned(),
-                message: e.to_string(),
-            })?;
+        datafusion::catalog::CatalogProvider::register_schema(
+            &lake_catalog,
+            &schema_name,
+            Arc::new(GlueSchema { tables }),
+        )
+        .map_err(|e| QueryError::Catalog {
+            database: database.to_owned(),
+            message: e.to_string(),
+        })?;
         ctx.register_catalog(CATALOG, Arc::new(lake_catalog));
         trino::register(&ctx);
         Ok(LakeQuery { ctx, tables: names })

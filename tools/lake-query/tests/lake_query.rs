@@ -902,6 +902,20 @@ async fn tables_whose_location_cannot_be_read_say_why() {
         &format!("s3://{BUCKET}/contact_sentiment/"),
     )
     .await;
+    let view = TableInput::builder()
+        .name("latest_contacts")
+        .table_type("VIRTUAL_VIEW")
+        .view_original_text("/* Presto View: e30= */")
+        .storage_descriptor(StorageDescriptor::builder().build())
+        .build()
+        .unwrap();
+    lake.glue
+        .create_table()
+        .database_name(DB)
+        .table_input(view)
+        .send()
+        .await
+        .unwrap();
     let q = lake.query().await;
 
     // Unpartitioned reads need no partition; register one so the listing happens.
@@ -959,6 +973,13 @@ async fn tables_whose_location_cannot_be_read_say_why() {
         }
         other => panic!("{other:?}"),
     }
+
+    let err = q.sql("SELECT * FROM latest_contacts").await.unwrap_err();
+    eprintln!("{err}");
+    assert!(
+        matches!(&err, QueryError::Table { message, .. } if message.contains("view")),
+        "{err:?}"
+    );
 
     // The other tables still work.
     let r = q.sql("SELECT count(*) AS n FROM sentiment_turns").await.unwrap();
