@@ -1195,3 +1195,68 @@ fn the_readme_lists_every_registered_trino_function() {
         assert!(readme.contains(&format!("`{name}(")), "README.md does not list {name}");
     }
 }
+
+/// Parquet as Hive-based writers (Firehose's record format conversion) write it, made by pyarrow
+/// rather than our own writer: INT96 timestamps, `int` as INT32, and an older file that lacks
+/// columns the table has since gained (they read as null, as in Athena).
+#[tokio::test]
+async fn parquet_from_another_writer_with_int96_timestamps_and_fewer_columns_reads_by_the_glue_schema() {
+    let lake = Lake::empty().await;
+    lake.create_table("ctr", Format::Parquet, &format!("s3://{BUCKET}/ctr/"))
+        .await;
+    let path = std::env::temp_dir().join(format!("lake-query-int96-{}.parquet", std::process::id()));
+    let script = r#"
+import sys, datetime
+import pyarrow as pa, pyarrow.parquet as pq
+t = pa.table({
+    "contact_id": pa.array(["P1", "P2"]),
+    "last_update_timestamp": pa.array([datetime.datetime(2026, 3, 4, 5, 6, 7, 890000), None], pa.timestamp("ms")),
+    "number_of_holds": pa.array([2, 0], pa.int32()),
+    "queue_duration_s": pa.array([15, 25], pa.int64()),
+})
+pq.write_table(t, sys.argv[1], compression="snappy", use_deprecated_int96_timestamps=True)
+print(pq.ParquetFile(sys.argv[1]).schema_arrow.field("last_update_timestamp").type, pq.ParquetFile(sys.argv[1]).metadata.schema.column(1).physical_type)
+"#;
+    let python = lambda_harness::workspace_root().join(".venv/bin/python");
+    let out = std::process::Command::new(&python)
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("the .venv python runs (make tools installs pyarrow)");
+    assert!(
+        out.status.success(),
+        "pyarrow: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("INT96"),
+        "the file must hold INT96 timestamps: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    lake.put(&lake.key("ctr", "05", "hive.parquet"), std::fs::read(&path).unwrap())
+        .await;
+    let _ = std::fs::remove_file(&path);
+    lake.register("ctr", "05").await;
+
+    let q = lake.query().await;
+    let r = q
+        .sql(
+            "SELECT contact_id, last_update_timestamp AS t, number_of_holds AS holds, queue_duration_s AS wait, \
+             queue_name, hour FROM ctr ORDER BY contact_id",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.schema.field_with_name("t").unwrap().data_type(),
+        &DataType::Timestamp(TimeUnit::Millisecond, None)
+    );
+    assert_eq!(column(&r, "t"), ["2026-03-04T05:06:07.890", "NULL"]);
+    assert_eq!(column(&r, "holds"), ["2", "0"]);
+    assert_eq!(column(&r, "wait"), ["15", "25"]);
+    assert_eq!(
+        column(&r, "queue_name"),
+        ["NULL", "NULL"],
+        "a column the file lacks is null"
+    );
+    assert_eq!(column(&r, "hour"), ["05", "05"]);
+}
