@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes events/firehose-transform/*.json: Firehose transformation requests built from the sample
-records in shared/testdata, each with expected/<name>.json giving every record's result.
+records in functions/firehose-transform/testdata, each with expected/<name>.json giving every record's result.
 
 Run from the repository root: python3 scripts/make_firehose_events.py
 """
@@ -10,7 +10,7 @@ import json
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-DATA = ROOT / "shared" / "testdata"
+DATA = ROOT / "functions" / "firehose-transform" / "testdata"
 OUT = ROOT / "events" / "firehose-transform"
 STREAM = "arn:aws:firehose:us-east-1:012345678901:deliverystream/connect-lake-ctr"
 KINESIS = "arn:aws:kinesis:us-east-1:012345678901:stream/connect-ctr"

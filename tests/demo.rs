@@ -184,6 +184,7 @@ fn pyarrow_type(glue: &str) -> String {
         "double" => "double",
         "boolean" => "bool",
         "timestamp" => "timestamp[ms]",
+        "map<string,string>" => "map<string, string>",
         other => other,
     }
     .to_owned()

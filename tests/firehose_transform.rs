@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use connect_lake::firehose::{FirehoseRequest, FirehoseResponse, RecordResult};
 use connect_lake_e2e::{TEST_PII_KEY, event_files, function_binary};
+use firehose_transform::firehose::{FirehoseRequest, FirehoseResponse, RecordResult};
 use lambda_harness::{LocalFunction, workspace_root};
 use serde_json::Value;
 

@@ -16,9 +16,7 @@
 
 pub mod config;
 pub mod contact_flow;
-pub mod ctr;
 pub mod deny_list;
-pub mod firehose;
 pub mod flat_answer;
 pub mod pii;
 pub mod remote_config;
@@ -26,7 +24,6 @@ pub mod s3_event;
 pub mod schema;
 pub mod telemetry;
 pub mod time_fmt;
-pub mod transcript;
 
 #[cfg(feature = "aws")]
 pub mod aws;

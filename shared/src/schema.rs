@@ -320,8 +320,8 @@ pub static CTR: Table = Table {
         ),
         col(
             "attributes",
-            Str,
-            "Attributes as a JSON object; PII-looking values tokenized",
+            Map(&Str, &Str),
+            "Contact attributes; PII-looking values tokenized",
         ),
         col(
             "partition_time_source",

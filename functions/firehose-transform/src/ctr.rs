@@ -14,9 +14,9 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::pii::Tokenizer;
-use crate::schema::PartitionValues;
-use crate::time_fmt::{HiveTimestamp, parse_rfc3339};
+use connect_lake::pii::Tokenizer;
+use connect_lake::schema::PartitionValues;
+use connect_lake::time_fmt::{HiveTimestamp, parse_rfc3339};
 
 type Text<'a> = Option<Cow<'a, str>>;
 
@@ -360,7 +360,9 @@ pub struct CtrRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_lens_enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<String>,
+    /// A `map<string,string>` column: Connect's attributes are strings, and the managed Connect
+    /// lake types them as a map too, so queries read `attributes['intent']`.
+    pub attributes: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
     pub partition_time_source: &'static str,
 }
 
@@ -410,10 +412,14 @@ pub fn instance_id_from_arn(arn: &str) -> Option<&str> {
     (!id.is_empty()).then_some(id)
 }
 
-/// Attribute values as strings, PII tokenized, serialized as one JSON object. Non-string values
-/// (which Connect never sends, but producers might) are kept as their JSON text; null is empty.
-fn scrub_attributes(attributes: &BTreeMap<Cow<'_, str>, &RawValue>, tok: &Tokenizer) -> String {
-    let scrubbed: BTreeMap<&str, Cow<'_, str>> = attributes
+/// Attribute values as strings, PII tokenized, for the `map<string,string>` column. Non-string
+/// values (which Connect never sends, but producers might) are kept as their JSON text; null is
+/// empty.
+fn scrub_attributes<'a>(
+    attributes: &BTreeMap<Cow<'a, str>, &'a RawValue>,
+    tok: &Tokenizer,
+) -> BTreeMap<Cow<'a, str>, Cow<'a, str>> {
+    attributes
         .iter()
         .map(|(k, raw)| {
             let text = raw.get();
@@ -428,11 +434,10 @@ fn scrub_attributes(attributes: &BTreeMap<Cow<'_, str>, &RawValue>, tok: &Tokeni
             } else {
                 tok.scrub(text)
             };
-            (k.as_ref(), value)
+            // Keys borrowed from the batch stay borrowed: cloning a borrowed Cow copies a pointer.
+            (k.clone(), value)
         })
-        .collect();
-    // Serializing a map of strings cannot fail.
-    serde_json::to_string(&scrubbed).unwrap_or_else(|_| "{}".to_owned())
+        .collect()
 }
 
 fn endpoint_columns<'a>(e: Option<&Endpoint<'a>>, tok: &Tokenizer) -> (Text<'a>, Option<String>, Option<String>) {

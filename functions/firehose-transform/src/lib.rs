@@ -8,16 +8,23 @@
 //! errors and never panics. The only function error is a batch whose response cannot fit in
 //! Lambda's 6 MB even with every record failed, where Firehose's whole-batch retry and its own
 //! error output are the only way not to lose data.
+//!
+//! Where the logic lives: [`ctr`] holds the lenient Connect record types and the flattening to
+//! the `ctr` and `agent_events` rows, [`firehose`] the Firehose wire types, and this file the batch
+//! transform (decode, dedupe, the 6 MB size guard) that `main.rs` wires to the runtime.
+
+pub mod ctr;
+pub mod firehose;
 
 use std::collections::HashMap;
 
-use base64_simd::STANDARD as B64;
-use connect_lake::config::{self, ConfigError, Env, names};
-use connect_lake::ctr::{AgentEvent, ContactRecord, FlattenError, flatten_agent_event, flatten_ctr};
-use connect_lake::firehose::{
+use crate::ctr::{AgentEvent, ContactRecord, FlattenError, flatten_agent_event, flatten_ctr};
+use crate::firehose::{
     FirehoseRecord, FirehoseRequest, FirehoseResponse, FirehoseResponseRecord, MAX_RESPONSE_BYTES, Metadata,
     RecordResult, frame_len, json_string_len,
 };
+use base64_simd::STANDARD as B64;
+use connect_lake::config::{self, ConfigError, Env, names};
 use connect_lake::pii::Tokenizer;
 use connect_lake::schema::{AGENT_EVENTS, CTR, PartitionValues};
 use connect_lake::telemetry::{Metrics, Unit};

@@ -1,7 +1,7 @@
 //! Lambda wiring only: tracing, configuration once, then the runtime loop.
 
 use connect_lake::config::ProcessEnv;
-use connect_lake::firehose::FirehoseRequest;
+use firehose_transform::firehose::FirehoseRequest;
 use firehose_transform::{Config, TransformError, transform};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::value::RawValue;
@@ -17,7 +17,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// The response goes back pre-serialized: [`connect_lake::firehose::FirehoseResponse::to_json`]
+/// The response goes back pre-serialized: [`firehose_transform::firehose::FirehoseResponse::to_json`]
 /// copies the base64 rows instead of escaping them byte by byte.
 fn handle(request: FirehoseRequest, config: &Config) -> Result<Box<RawValue>, TransformError> {
     let invocation_id = request.invocation_id.clone();

@@ -5,11 +5,11 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
-const VOICE: &str = include_str!("../../../shared/testdata/ctr-voice-aws-sample.json");
-const CHAT: &str = include_str!("../../../shared/testdata/ctr-chat-null-endpoints.json");
-const TASK: &str = include_str!("../../../shared/testdata/ctr-task-null-queue.json");
-const STATE_CHANGE: &str = include_str!("../../../shared/testdata/agent-event-state-change.json");
-const HEARTBEAT: &str = include_str!("../../../shared/testdata/agent-event-heartbeat.json");
+const VOICE: &str = include_str!("../testdata/ctr-voice-aws-sample.json");
+const CHAT: &str = include_str!("../testdata/ctr-chat-null-endpoints.json");
+const TASK: &str = include_str!("../testdata/ctr-task-null-queue.json");
+const STATE_CHANGE: &str = include_str!("../testdata/agent-event-state-change.json");
+const HEARTBEAT: &str = include_str!("../testdata/agent-event-heartbeat.json");
 const ARRIVAL_MS: i64 = 1_772_964_000_000; // 2026-03-08T10:00:00Z
 
 fn cfg() -> Config {

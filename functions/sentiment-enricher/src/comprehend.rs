@@ -11,10 +11,10 @@
 //!   returns canned ones) means the answer does not describe this text: the affected turns are
 //!   not stored rather than stored half-redacted.
 
+use crate::transcript::Sentiment;
 use aws_sdk_comprehend::Client;
 use aws_sdk_comprehend::types::{LanguageCode, SentimentType};
 use connect_lake::pii::{PiiKind, Tokenizer};
-use connect_lake::transcript::Sentiment;
 
 use crate::aws_error::error_code;
 use crate::chunk;

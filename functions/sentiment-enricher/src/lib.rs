@@ -8,7 +8,7 @@
 //! 3. Contact Lens analysis files (`Analysis/Voice/`, `Analysis/Chat/`; `Redacted/` copies are
 //!    skipped).
 //!
-//! A transcript becomes turns ([`connect_lake::transcript`]), turns get a sentiment
+//! A transcript becomes turns ([`crate::transcript`]), turns get a sentiment
 //! ([`sentiment`]), and two JSON-lines objects are written to `LAKE_BUCKET`:
 //! `sentiment_turns/.../<contactId>_<kind>.json` and `contact_sentiment/.../<contactId>_<kind>.json`,
 //! partitioned by the contact's time. The keys depend only on the contact and the source kind,
@@ -22,10 +22,12 @@ pub mod keys;
 pub mod rows;
 pub mod sentiment;
 pub mod transcribe;
+pub mod transcript;
 pub mod vader;
 
 use std::collections::BTreeMap;
 
+use crate::transcript::{SpeakerMap, Transcript, TranscriptError};
 use aws_sdk_s3::primitives::ByteStream;
 use connect_lake::config::{self, ConfigError, Env, names};
 use connect_lake::pii::Tokenizer;
@@ -33,7 +35,6 @@ use connect_lake::s3_event::{EventError, Notification, ObjectEvent, ObjectEventK
 use connect_lake::schema::{CONTACT_SENTIMENT, PartitionValues, SENTIMENT_TURNS};
 use connect_lake::telemetry::Metrics;
 use connect_lake::time_fmt::to_hive_timestamp;
-use connect_lake::transcript::{self, SpeakerMap, Transcript, TranscriptError};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 

@@ -3,7 +3,7 @@
 //! The row types serialise to exactly the columns of the shared schema (the tests prove it);
 //! absent values are left out, as in every curated table.
 
-use connect_lake::transcript::{Participant, Sentiment, SourceKind, Transcript, Turn};
+use crate::transcript::{Participant, Sentiment, SourceKind, Transcript, Turn};
 use serde::Serialize;
 
 use crate::sentiment::{SentimentSource, TurnSentiment};

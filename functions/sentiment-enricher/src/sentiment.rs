@@ -13,7 +13,7 @@
 
 use std::str::FromStr;
 
-use connect_lake::transcript::{Sentiment, Turn};
+use crate::transcript::{Sentiment, Turn};
 
 use crate::chunk::{self, COMPREHEND_MAX_BYTES};
 use crate::comprehend::{self, ComprehendError};
@@ -390,7 +390,7 @@ mod tests {
 
     fn turn(text: &str, sentiment: Option<Sentiment>) -> Turn {
         Turn {
-            participant: connect_lake::transcript::Participant::Customer,
+            participant: crate::transcript::Participant::Customer,
             speaker: "ch_1".into(),
             begin_ms: None,
             end_ms: None,

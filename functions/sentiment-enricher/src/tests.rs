@@ -1,6 +1,6 @@
 use super::*;
+use crate::transcript::{Participant, Sentiment, SourceKind};
 use connect_lake::s3_event::parse_trigger;
-use connect_lake::transcript::{Participant, Sentiment, SourceKind};
 
 const KEY: &str = "test-key-test-key-test-key-test-key";
 

@@ -10,7 +10,7 @@
 //!   with `ParticipantId`, `LoudnessScore`, per-segment `Sentiment`, `CustomerMetadata`).
 //!
 //! This is generic, I/O-free parsing of documented AWS file formats, like the contact-record
-//! types in [`crate::ctr`]: any consumer of recordings (the sentiment enricher, a search indexer,
+//! types in the firehose-transform crate's `ctr` module: any consumer of recordings (the sentiment enricher, a search indexer,
 //! the demo generator) reads them the same way. Parsing is lenient: unknown fields are ignored,
 //! numbers may arrive as strings, and a malformed value makes that value absent, never a panic.
 //! Nothing here logs: transcripts are PII.
@@ -651,7 +651,11 @@ fn segment_turns(segments: &[Segment], roles: &HashMap<String, Participant>) -> 
     // Chat messages carry absolute times instead of offsets: measure from the first message.
     let chat_origin = segments
         .iter()
-        .filter_map(|s| s.absolute_time.as_deref().and_then(crate::time_fmt::parse_rfc3339))
+        .filter_map(|s| {
+            s.absolute_time
+                .as_deref()
+                .and_then(connect_lake::time_fmt::parse_rfc3339)
+        })
         .min();
     segments
         .iter()
@@ -671,7 +675,10 @@ fn segment_turns(segments: &[Segment], roles: &HashMap<String, Participant>) -> 
                 .or_else(|| seg.participant_role.clone())
                 .unwrap_or_default();
             let absolute = || {
-                let t = seg.absolute_time.as_deref().and_then(crate::time_fmt::parse_rfc3339)?;
+                let t = seg
+                    .absolute_time
+                    .as_deref()
+                    .and_then(connect_lake::time_fmt::parse_rfc3339)?;
                 let ms = (t - chat_origin?).whole_milliseconds();
                 u64::try_from(ms).ok()
             };

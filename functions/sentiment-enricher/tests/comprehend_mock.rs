@@ -13,10 +13,10 @@ use aws_sdk_comprehend::types::{
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use connect_lake::pii::{PiiKind, Tokenizer};
-use connect_lake::transcript::{Participant, Sentiment, Turn};
 use sentiment_enricher::chunk::{COMPREHEND_MAX_BYTES, chunk};
 use sentiment_enricher::comprehend::{self, Redacted};
 use sentiment_enricher::sentiment::{Provider, SentimentSource, score_turns};
+use sentiment_enricher::transcript::{Participant, Sentiment, Turn};
 
 type Requests = Arc<Mutex<Vec<Vec<String>>>>;
 

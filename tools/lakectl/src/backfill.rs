@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use aws_sdk_s3::primitives::ByteStream;
 use connect_lake::config::LakeFormat;
-use connect_lake::firehose::{FirehoseRecord, FirehoseRequest, RecordResult};
 use connect_lake::schema::Storage;
+use firehose_transform::firehose::{FirehoseRecord, FirehoseRequest, RecordResult};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

@@ -120,7 +120,7 @@ pub fn in_process_transform_ms(payload: &[u8], runs: usize) -> f64 {
     let Ok(config) = config else { return f64::NAN };
     let mut times: Vec<f64> = (0..runs.max(1))
         .filter_map(|_| {
-            let request: connect_lake::firehose::FirehoseRequest = serde_json::from_slice(payload).ok()?;
+            let request: firehose_transform::firehose::FirehoseRequest = serde_json::from_slice(payload).ok()?;
             let started = std::time::Instant::now();
             let out = firehose_transform::transform(request, &config).ok()?;
             let elapsed = started.elapsed().as_secs_f64() * 1e3;

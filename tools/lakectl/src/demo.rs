@@ -497,8 +497,8 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
         let day = time::macros::datetime!(2026-03-08 00:00 UTC);
         day + time::Duration::seconds((i as i64 * 86_399) / opts.flow_events.max(1) as i64)
     };
-    let decisions = log_records(&router, FRAUD_DECISION_RECORD, &arrival);
-    let flow_logs = log_records(&logger, FLOW_LOG_RECORD, &arrival);
+    let decisions = log_records(&router, FRAUD_DECISION_RECORD, opts.flow_events, &arrival).await;
+    let flow_logs = log_records(&logger, FLOW_LOG_RECORD, opts.flow_events, &arrival).await;
     report.fraud_decision_records = decisions.len();
     report.flow_log_records = flow_logs.len();
     lake.ship_log_records("fraud_decisions", "connect-lake-demo-fraud-decisions", &decisions)
@@ -554,22 +554,34 @@ const FRAUD_DECISION_RECORD: &str = "fraud_decision";
 const FLOW_LOG_RECORD: &str = "contact_flow_log";
 
 /// The function's lake records among its log lines (JSON objects whose `record` is `kind`), each
-/// with the arrival time Firehose would partition it by.
-fn log_records(
+/// with the arrival time Firehose would partition it by. The log pipe is read asynchronously, so
+/// it waits (up to five seconds) for the `expected` records the invocations wrote.
+async fn log_records(
     function: &LocalFunction,
     kind: &str,
+    expected: usize,
     arrival: &dyn Fn(usize) -> time::OffsetDateTime,
 ) -> Vec<(time::OffsetDateTime, Vec<u8>)> {
-    function
-        .process
-        .stderr_lines()
-        .into_iter()
-        .filter(|line| {
-            serde_json::from_str::<Value>(line).is_ok_and(|v| v.get("record").and_then(Value::as_str) == Some(kind))
-        })
-        .enumerate()
-        .map(|(i, line)| (arrival(i), line.into_bytes()))
-        .collect()
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let records: Vec<String> = function
+            .process
+            .stderr_lines()
+            .into_iter()
+            .filter(|line| {
+                serde_json::from_str::<Value>(line)
+                    .is_ok_and(|v| v.get("record").and_then(Value::as_str) == Some(kind))
+            })
+            .collect();
+        if records.len() >= expected || Instant::now() >= deadline {
+            return records
+                .into_iter()
+                .enumerate()
+                .map(|(i, line)| (arrival(i), line.into_bytes()))
+                .collect();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// One column of a lake object, Parquet or JSON lines, as strings: what the demo reads back to

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use connect_lake::firehose::{FirehoseRecord, FirehoseRequest, FirehoseResponse, RecordResult};
+use firehose_transform::firehose::{FirehoseRecord, FirehoseRequest, FirehoseResponse, RecordResult};
 
 /// Firehose's default Lambda buffering is 1 MiB; it never sends more than 6 MB.
 pub const DEFAULT_BATCH_BYTES: usize = 1024 * 1024;
@@ -181,7 +181,7 @@ impl Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use connect_lake::firehose::{FirehoseResponseRecord, Metadata};
+    use firehose_transform::firehose::{FirehoseResponseRecord, Metadata};
 
     #[test]
     fn batches_respect_the_byte_budget_and_keep_every_record() {

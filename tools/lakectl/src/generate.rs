@@ -494,7 +494,7 @@ mod tests {
             if v["Agent"].is_null() && v["Channel"] != "TASK" {
                 abandoned += 1;
             }
-            let parsed: connect_lake::ctr::ContactRecord<'_> = serde_json::from_slice(&c.json).unwrap();
+            let parsed: firehose_transform::ctr::ContactRecord<'_> = serde_json::from_slice(&c.json).unwrap();
             assert_eq!(parsed.contact_id.as_deref(), Some(c.contact_id.as_str()));
         }
         assert_eq!(channels.into_iter().collect::<Vec<_>>(), ["CHAT", "TASK", "VOICE"]);

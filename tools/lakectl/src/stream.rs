@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use connect_lake::firehose::FirehoseRequest;
+use firehose_transform::firehose::FirehoseRequest;
 
 use crate::generate::Traffic;
 
@@ -126,7 +126,7 @@ mod tests {
     use super::*;
     use crate::firehose::batches;
     use crate::generate::{Generator, TrafficOptions};
-    use connect_lake::firehose::RecordResult;
+    use firehose_transform::firehose::RecordResult;
     use proptest::prelude::*;
 
     fn transform_config() -> firehose_transform::Config {

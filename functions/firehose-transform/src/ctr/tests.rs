@@ -1,5 +1,5 @@
 use super::*;
-use crate::schema::{AGENT_EVENTS, CTR, Table};
+use connect_lake::schema::{AGENT_EVENTS, CTR, Table};
 use serde_json::json;
 
 const VOICE: &str = include_str!("../../testdata/ctr-voice-aws-sample.json");
@@ -19,7 +19,7 @@ fn flat(json: &str) -> serde_json::Value {
 }
 
 fn assert_row_matches(table: &Table, row: &serde_json::Value, complete: bool) {
-    let problems = crate::schema::row_problems(table, row, complete);
+    let problems = connect_lake::schema::row_problems(table, row, complete);
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
@@ -52,7 +52,7 @@ fn aws_documented_sample_ctr_flattens() {
     assert_eq!(row["system_endpoint_token"], tok().phone("+12345678902").unwrap().token);
     assert_eq!(row["recording_status"], "AVAILABLE");
     assert!(row["recording_location"].as_str().unwrap().ends_with(".wav"));
-    assert_eq!(row["attributes"], r#"{"greetingPlayed":"true"}"#);
+    assert_eq!(row["attributes"], serde_json::json!({"greetingPlayed": "true"}));
     assert_eq!(row["partition_time_source"], "initiation");
     assert!(row.get("initial_contact_id").is_none(), "nulls are left out");
     assert!(row.get("transferred_to_endpoint_type").is_none());
@@ -77,7 +77,7 @@ fn chat_contact_with_null_endpoints_flattens_and_scrubs_attributes() {
     assert_eq!(row["hierarchy_level2"], "Dublin");
     assert!(row.get("hierarchy_level3").is_none());
     assert_eq!(row["contact_lens_enabled"], true);
-    let attrs: serde_json::Value = serde_json::from_str(row["attributes"].as_str().unwrap()).unwrap();
+    let attrs = &row["attributes"];
     assert_eq!(attrs["orderRef"], "A-1042");
     assert!(attrs["customerEmail"].as_str().unwrap().starts_with("em_"));
     assert_eq!(attrs["callbackNumber"], tok().phone("+35315550142").unwrap().token);
@@ -97,7 +97,7 @@ fn task_contact_with_null_agent_and_queue_flattens() {
     assert!(row.get("queue_name").is_none());
     assert!(row.get("agent_username").is_none());
     assert!(row.get("handle_time_s").is_none(), "no agent, no handle time");
-    assert_eq!(row["attributes"], "{}");
+    assert_eq!(row["attributes"], serde_json::json!({}));
     assert_eq!(row["agent_connection_attempts"], 0);
     assert_row_matches(&CTR, &row, false);
 }
@@ -184,7 +184,7 @@ fn partition_is_the_utc_hour_of_initiation() {
 
 #[test]
 fn when_initiation_timestamp_is_unusable_arrival_time_partitions_the_row() {
-    let arrival = crate::time_fmt::from_epoch_millis(1_772_964_000_000);
+    let arrival = connect_lake::time_fmt::from_epoch_millis(1_772_964_000_000);
     for bad in [json!("not a time"), json!(null), json!("2026-02-30T10:00:00Z")] {
         let mut v: serde_json::Value = serde_json::from_str(VOICE).unwrap();
         v["InitiationTimestamp"] = bad;
@@ -226,7 +226,7 @@ fn unknown_fields_are_ignored_and_odd_numbers_are_lenient() {
     assert_eq!(row["customer_hold_duration_s"], 4);
     assert!(row.get("acw_duration_s").is_none());
     assert_eq!(row["handle_time_s"], 7);
-    let attrs: serde_json::Value = serde_json::from_str(row["attributes"].as_str().unwrap()).unwrap();
+    let attrs = &row["attributes"];
     assert_eq!(attrs["n"], "42");
     assert_eq!(attrs["flag"], "true");
     assert_eq!(attrs["nothing"], "");

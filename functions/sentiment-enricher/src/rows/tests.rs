@@ -1,7 +1,7 @@
 use super::*;
 use crate::sentiment::Scores;
+use crate::transcript::{Characteristics, SpeakerMap};
 use connect_lake::schema::{CONTACT_SENTIMENT, SENTIMENT_TURNS, Table};
-use connect_lake::transcript::{Characteristics, SpeakerMap};
 
 fn assert_row_matches(table: &Table, row: &serde_json::Value, complete: bool) {
     let problems = connect_lake::schema::row_problems(table, row, complete);
@@ -196,7 +196,7 @@ fn scores_shares_and_trend_come_from_the_turns_without_source_figures() {
 #[test]
 fn source_figures_win_over_turn_figures_and_are_rescaled() {
     let bytes = include_bytes!("../../testdata/contact-lens-voice.json");
-    let transcript = connect_lake::transcript::parse(bytes, &SpeakerMap::default()).unwrap();
+    let transcript = crate::transcript::parse(bytes, &SpeakerMap::default()).unwrap();
     let sentiments: Vec<TurnSentiment> = transcript
         .turns
         .iter()
