@@ -17,6 +17,7 @@ pub use serde_yaml::Value;
 pub mod metrics;
 pub mod rules;
 pub mod sql;
+pub mod tables_doc;
 
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
