@@ -7,7 +7,7 @@
 //! through `object_store`, configured from the same `SdkConfig` (so `AWS_ENDPOINT_URL` points
 //! both at the local emulator). The engine is Apache DataFusion, with the Trino functions the
 //! project's Athena named queries use registered on top ([`TRINO_FUNCTIONS`]), and Athena's
-//! `?` execution parameters ([`LakeQuery::sql_with_params`]).
+//! `?` execution parameters ([`LakeQuery::sql_with_params`]) and its `CROSS JOIN UNNEST`.
 //!
 //! ```no_run
 //! # async fn demo(config: aws_config::SdkConfig) -> Result<(), lake_query::QueryError> {
@@ -29,6 +29,7 @@ mod result;
 mod store;
 mod table;
 mod trino;
+mod unnest;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -284,6 +285,7 @@ impl LakeQuery {
         let started = Instant::now();
         let mut statement = params::parse(sql)?;
         params::bind(&mut statement, params)?;
+        unnest::rewrite(&mut statement);
         let state = self.ctx.state();
         let plan = state
             .statement_to_plan(DfStatement::Statement(Box::new(statement)))

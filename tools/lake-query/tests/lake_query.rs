@@ -1260,3 +1260,29 @@ print(pq.ParquetFile(sys.argv[1]).schema_arrow.field("last_update_timestamp").ty
     );
     assert_eq!(column(&r, "hour"), ["05", "05"]);
 }
+
+#[tokio::test]
+async fn cross_join_unnest_flattens_arrays_as_trino_does() {
+    let lake = Lake::standard().await;
+    let q = lake.query().await;
+    let r = q
+        .sql(
+            "SELECT t.reason, count(*) AS n FROM fraud_decisions d CROSS JOIN UNNEST(d.reasons) AS t(reason) \
+             GROUP BY t.reason ORDER BY t.reason",
+        )
+        .await
+        .unwrap();
+    assert_eq!(column(&r, "reason"), ["deny_list", "hop_count", "oli_payphone"]);
+    assert_eq!(column(&r, "n"), ["1", "2", "1"]);
+
+    // The comma form; B's empty array yields no row, as in Trino.
+    let r = q
+        .sql(
+            "SELECT contact_id, key FROM contact_flow_logs, UNNEST(attribute_keys) AS k (key) \
+             ORDER BY contact_id, key",
+        )
+        .await
+        .unwrap();
+    assert_eq!(column(&r, "contact_id"), ["A", "A"]);
+    assert_eq!(column(&r, "key"), ["a", "b"]);
+}
