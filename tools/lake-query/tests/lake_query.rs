@@ -1285,4 +1285,15 @@ async fn cross_join_unnest_flattens_arrays_as_trino_does() {
         .unwrap();
     assert_eq!(column(&r, "contact_id"), ["A", "A"]);
     assert_eq!(column(&r, "key"), ["a", "b"]);
+
+    // A null array yields no row either.
+    let r = q
+        .sql(
+            "WITH t AS (SELECT 1 AS id, ARRAY['a'] AS arr UNION ALL SELECT 2 AS id, CAST(NULL AS varchar[]) AS arr) \
+             SELECT id, u.x FROM t CROSS JOIN UNNEST(t.arr) AS u(x)",
+        )
+        .await
+        .unwrap();
+    assert_eq!(column(&r, "id"), ["1"]);
+    assert_eq!(column(&r, "x"), ["a"]);
 }
