@@ -1,4 +1,5 @@
 //! `lakectl backfill` against the emulator: a gzip file with good and bad lines, loaded twice.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::io::Write;
 

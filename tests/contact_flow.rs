@@ -2,6 +2,7 @@
 //! with every file in `events/contact-flow-logger/` and `events/fraud-router/`; the deny list and
 //! the fraud policy are read from the emulator's S3 (`events/deny-list.txt`,
 //! `events/fraud-policy.json`), or from an S3 endpoint that refuses connections or never answers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,5 +1,6 @@
 //! A small `lakectl demo` end to end: every real function binary behind its Runtime API, against
 //! the local emulator. Every generated contact is in the lake or accounted for as failed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use connect_lake_e2e::function_binary;
 use lakectl::demo::{DemoOptions, DemoReport, run_on, summary};
@@ -293,7 +294,7 @@ async fn assert_lake_accounts_for_every_record(emulator: &Emulator, opts: &DemoO
         "every decision and flow step is shipped to the lake"
     );
 
-    let text = summary(&report);
+    let text = summary(report);
     assert!(
         text.contains("Glue tables and partitions") && text.contains("fraud-router decisions"),
         "{text}"

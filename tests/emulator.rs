@@ -2,6 +2,7 @@
 //!
 //! This binary holds one test only: it sets process environment variables the way Lambda does,
 //! which must not race with other tests in the same process.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use connect_lake::aws::{AwsOptions, has_endpoint_override, s3_client, sdk_config};
 use lambda_harness::Emulator;
@@ -11,7 +12,10 @@ async fn shared_sdk_config_reaches_the_emulator_with_path_style_s3() {
     let emulator = Emulator::start().await.expect("moto starts (make tools installs it)");
     for (k, v) in emulator.env() {
         // SAFETY: single-threaded runtime, and the only test in this process.
-        unsafe { std::env::set_var(k, v) };
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::set_var(k, v)
+        };
     }
     let config = sdk_config(&AwsOptions::default()).await;
     assert!(has_endpoint_override(&config));

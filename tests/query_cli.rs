@@ -2,6 +2,7 @@
 //! (`AWS_ENDPOINT_URL` at the local emulator), against a lake built by `lakectl backfill`.
 //! Good queries print rows and exit 0; bad input exits non-zero with a message that says what
 //! is wrong.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::process::Output;
 

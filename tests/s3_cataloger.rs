@@ -3,6 +3,7 @@
 //!
 //! One test puts a counting proxy between the binary and the emulator, so the Glue requests the
 //! binary really sends are counted on the wire.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::collections::BTreeMap;
 use std::path::Path;

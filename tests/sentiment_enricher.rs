@@ -2,6 +2,7 @@
 //! emulator, with every file in `events/sentiment-enricher/`. The emulator never writes
 //! transcripts and has no `BatchDetectSentiment`, so the test puts the transcript files into S3
 //! itself and the function runs with the lexicon provider, as the local demo does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::time::Duration;
 

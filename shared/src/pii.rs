@@ -11,8 +11,7 @@
 
 use std::borrow::Cow;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64_simd::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -95,7 +94,7 @@ impl Tokenizer {
         let mut out = String::with_capacity(3 + 22);
         out.push_str(kind.prefix());
         out.push('_');
-        URL_SAFE_NO_PAD.encode_string(&digest[..TOKEN_BYTES], &mut out);
+        URL_SAFE_NO_PAD.encode_append(&digest[..TOKEN_BYTES], &mut out);
         out
     }
 

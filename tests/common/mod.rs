@@ -1,4 +1,5 @@
 //! Helpers shared by the end-to-end tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::path::PathBuf;
 

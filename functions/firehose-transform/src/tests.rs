@@ -1,6 +1,5 @@
 use super::*;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -20,7 +19,7 @@ fn rec(id: &str, data: &[u8]) -> FirehoseRecord {
     FirehoseRecord {
         record_id: id.to_owned(),
         approximate_arrival_timestamp: Some(ARRIVAL_MS),
-        data: Some(STANDARD.encode(data)),
+        data: Some(STANDARD.encode_to_string(data)),
     }
 }
 
@@ -39,7 +38,7 @@ fn run(records: Vec<FirehoseRecord>) -> (FirehoseResponse, Stats) {
 }
 
 fn row_of(r: &FirehoseResponseRecord) -> Value {
-    let bytes = STANDARD.decode(&r.data).unwrap();
+    let bytes = STANDARD.decode_to_vec(&r.data).unwrap();
     assert_eq!(bytes.last(), Some(&b'\n'), "each output record ends with a newline");
     assert_eq!(
         bytes.iter().filter(|b| **b == b'\n').count(),
@@ -147,7 +146,7 @@ fn failed_reason(data: Option<String>) -> (RecordResult, Option<&'static str>, S
 
 #[test]
 fn bad_records_fail_alone_with_a_specific_reason_and_their_original_data() {
-    let b64 = |s: &[u8]| Some(STANDARD.encode(s));
+    let b64 = |s: &[u8]| Some(STANDARD.encode_to_string(s));
     let mut missing_id: Value = serde_json::from_str(VOICE).unwrap();
     missing_id.as_object_mut().unwrap().remove("ContactId");
     let mut bad_times: Value = serde_json::from_str(VOICE).unwrap();
@@ -317,7 +316,7 @@ fn no_raw_phone_email_or_card_number_reaches_rows_or_logs() {
         tracing::callsite::rebuild_interest_cache();
         run(vec![rec("good", good.as_bytes()), rec("broken", broken.as_bytes())])
     });
-    let rows = String::from_utf8(STANDARD.decode(&resp.records[0].data).unwrap()).unwrap();
+    let rows = String::from_utf8(STANDARD.decode_to_vec(&resp.records[0].data).unwrap()).unwrap();
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("broken") && logs.contains("truncated_json"),
@@ -363,12 +362,12 @@ fn metrics_count_results_by_reason() {
 
 fn arb_record() -> impl Strategy<Value = FirehoseRecord> {
     let data = prop_oneof![
-        proptest::collection::vec(any::<u8>(), 0..200).prop_map(|b| Some(STANDARD.encode(b))),
+        proptest::collection::vec(any::<u8>(), 0..200).prop_map(|b| Some(STANDARD.encode_to_string(b))),
         ".{0,50}".prop_map(Some),
         Just(None),
-        Just(Some(STANDARD.encode(VOICE))),
-        (0..VOICE.len()).prop_map(|n| Some(STANDARD.encode(&VOICE.as_bytes()[..n]))),
-        "[a-zA-Z{}\\[\\]\":,0-9 ]{0,80}".prop_map(|s| Some(STANDARD.encode(s))),
+        Just(Some(STANDARD.encode_to_string(VOICE))),
+        (0..VOICE.len()).prop_map(|n| Some(STANDARD.encode_to_string(&VOICE.as_bytes()[..n]))),
+        "[a-zA-Z{}\\[\\]\":,0-9 ]{0,80}".prop_map(|s| Some(STANDARD.encode_to_string(s))),
     ];
     ("[a-zA-Z0-9\"\\\\]{0,12}", proptest::option::of(any::<i64>()), data).prop_map(|(id, ts, data)| FirehoseRecord {
         record_id: id,
@@ -395,7 +394,7 @@ proptest! {
             if result == "ProcessingFailed" {
                 prop_assert_eq!(r["data"].as_str().unwrap(), input.as_str(), "failed records keep their original data");
             } else {
-                prop_assert!(STANDARD.decode(r["data"].as_str().unwrap()).is_ok());
+                prop_assert!(STANDARD.decode_to_vec(r["data"].as_str().unwrap()).is_ok());
             }
             if result == "Ok" {
                 prop_assert!(r["metadata"]["partitionKeys"]["table"].is_string());

@@ -1,3 +1,5 @@
+// A benchmark driver, not Lambda code: a broken fixture should stop it loudly.
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 //! Handler time per invocation of both contact-flow functions, with a warm deny list (and, for the
 //! router, a warm policy from the "S3" source): the work a Lambda invocation does between the runtime
 //! handing over the payload and posting the answer.

@@ -1,5 +1,6 @@
 //! The cataloger's real Glue calls against the local emulator (moto): tables and partitions really
 //! appear, replays are harmless, and every Glue request that goes over the wire is counted.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::sync::{Arc, Mutex};
 

@@ -1,6 +1,7 @@
 //! Comprehend behaviour the local emulator cannot produce (it has no `BatchDetectSentiment`):
 //! batching, per-document errors, failed calls and PII offsets, with `aws-smithy-mocks` at the
 //! SDK layer.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::sync::{Arc, Mutex};
 

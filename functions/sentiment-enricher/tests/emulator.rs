@@ -2,6 +2,7 @@
 //! and their idempotency. The emulator never writes transcripts, so the tests put the transcript
 //! files into S3 themselves. Comprehend's batch call, which the emulator lacks, is mocked at the
 //! SDK layer where a test needs it. Each test has its own emulator, stopped when it is dropped.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

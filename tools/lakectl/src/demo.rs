@@ -128,6 +128,8 @@ pub struct DemoReport {
     pub heartbeats: usize,
     pub delivery: Delivery,
     pub objects_written: usize,
+    /// Bytes of the objects of the Firehose tables (`ctr`, `agent_events`), in the lake's format.
+    pub bytes_per_table: BTreeMap<String, u64>,
     /// Rows Firehose's record format conversion (played locally) could not convert.
     pub conversion_failed: u64,
     pub format: LakeFormat,
@@ -300,6 +302,10 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
     for (table, id_column) in [("ctr/", "contact_id"), ("agent_events/", "event_id")] {
         for key in lake.keys(table).await? {
             let body = lake.get(&key).await?;
+            *report
+                .bytes_per_table
+                .entry(table.trim_end_matches('/').to_owned())
+                .or_default() += body.len() as u64;
             let ids = object_column(&key, body, id_column).map_err(|e| DemoError::Lost(format!("{key}: {e}")))?;
             rows_in_lake += ids.len() as u64;
             if table == "ctr/" {
@@ -569,8 +575,7 @@ async fn log_records(
             .stderr_lines()
             .into_iter()
             .filter(|line| {
-                serde_json::from_str::<Value>(line)
-                    .is_ok_and(|v| v.get("record").and_then(Value::as_str) == Some(kind))
+                serde_json::from_str::<Value>(line).is_ok_and(|v| v.get("record").and_then(Value::as_str) == Some(kind))
             })
             .collect();
         if records.len() >= expected || Instant::now() >= deadline {
@@ -626,7 +631,13 @@ pub fn summary(report: &DemoReport) -> String {
     );
     for (table, rows) in &d.rows_per_table {
         let partitions = d.partitions.keys().filter(|(t, _)| t == table).count();
-        let _ = writeln!(s, "   {table:<14} {rows:>6} rows in {partitions} hourly partitions");
+        let bytes = report.bytes_per_table.get(table).copied().unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "   {table:<14} {rows:>6} rows in {partitions} hourly partitions, {:.2} MB of {}",
+            bytes as f64 / 1e6,
+            format_name(report.format)
+        );
     }
     let _ = writeln!(
         s,

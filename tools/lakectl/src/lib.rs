@@ -6,7 +6,7 @@
 //! - [`convert`]: Firehose's record format conversion (JSON rows to Snappy Parquet), played locally.
 //! - [`demo`]: the whole pipeline through the real function binaries.
 //! - [`query`]: `lakectl query`, SQL and the template's named queries over the lake through Glue.
-//! - [`bench`]: the benchmarks behind `make bench`.
+//! - [`bench`], [`bench_lake`]: the benchmarks behind `make bench`.
 
 /// The demo's PII token key: never use it for real data.
 pub const DEMO_PII_KEY: &str = "connect-lake-demo-key-not-for-production-use";
@@ -14,6 +14,8 @@ pub const DEMO_PII_KEY: &str = "connect-lake-demo-key-not-for-production-use";
 #[cfg(feature = "aws")]
 pub mod backfill;
 pub mod bench;
+#[cfg(feature = "aws")]
+pub mod bench_lake;
 #[cfg(feature = "aws")]
 pub mod convert;
 #[cfg(feature = "aws")]

@@ -91,6 +91,17 @@ pub fn named_queries(template: &str) -> Result<Vec<NamedQuery>, QueryCliError> {
         .collect())
 }
 
+/// The schema tables a query reads (not its CTEs), by the same SQL analysis `template-check`
+/// holds the named queries to. Empty when the SQL does not parse.
+pub fn tables_read(sql: &str) -> Vec<&'static str> {
+    let mut tables: Vec<&'static str> = template_check::sql::analyze(sql)
+        .map(|a| a.tables.iter().map(|t| t.table).collect())
+        .unwrap_or_default();
+    tables.sort_unstable();
+    tables.dedup();
+    tables
+}
+
 /// The named query called `name`.
 ///
 /// # Errors

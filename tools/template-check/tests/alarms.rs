@@ -4,6 +4,7 @@
 //! (`template_check::metrics::emitted_metrics`), so a metric added to the code without an alarm,
 //! or without a written reason for needing none, fails here. The AWS-side loss paths are checked
 //! by resource: every delivery stream, every EventBridge target, the Connect instance.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,5 +1,6 @@
 //! With `ConnectInstanceArn` set, the template wires the instance to the lake: every data set
 //! Connect produces goes where the pipeline reads it, encrypted with a key Connect can use.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use template_check::{Template, Value, at, getatt_target, intrinsic, plain_str, ref_target};
 

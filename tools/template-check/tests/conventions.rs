@@ -2,6 +2,7 @@
 //! built by cargo-lambda from its own binary on provided.al2023/arm64, logs to its own log group
 //! with a retention, runs under its own narrow role, and Firehose lays the lake out the way the
 //! shared schema parses it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::collections::BTreeSet;
 

@@ -1,5 +1,6 @@
 //! The README and the docs hold up: every relative link names a file or folder that exists, and
 //! the README keeps its lines readable (at most 120 characters outside code blocks).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,7 @@
 //! (bare partition columns, which Athena pushes down to Glue), parameters in that order, one pair
 //! per table reference, as its Description says; and it must stay inside the SQL that both Athena
 //! (Trino) and `lakectl query` (DataFusion) run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use template_check::sql::{Analysis, analyze};
 use template_check::{NamedQuery, Template, named_queries};

@@ -4,6 +4,7 @@
 //! The `Rules` are evaluated here, over every combination of allowed values, with a small
 //! interpreter of the rule functions CloudFormation offers (`Fn::Equals`, `Fn::Not`, `Fn::Or`,
 //! `Fn::And`, `Fn::Contains`, `Ref`): a rule that lets one bad combination through fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::collections::HashMap;
 

@@ -2,6 +2,7 @@
 //! from) must equal the shared schema, column for column, in order, with the same types and the
 //! same partition keys. Either side may be the one to fix: the failure says what differs and
 //! prints the template's columns as they should read.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use connect_lake::schema::{self, Column, PARTITION_KEYS, TABLES};
 use template_check::{DeclaredColumn, DeclaredTable, Template, glue_tables};
