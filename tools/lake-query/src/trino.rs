@@ -10,11 +10,10 @@
 //!   from MySQL's), `to_unixtime` returns whole seconds, not a double, `element_at` is map-only
 //!   and returns a list, `contains` is a string function, `cardinality` returns an unsigned
 //!   count of all nested elements.
-//! - `count_if`, `date_diff`, `date_add`, `approx_percentile`, `arbitrary`,
-//!   `from_iso8601_timestamp`, `slice`, `json_extract_scalar`, `split`, `regexp_extract`, and the
-//!   field functions
-//!   `year`, `quarter`, `month`, `week`, `day`, `day_of_week`, `day_of_year`, `hour`, `minute`,
-//!   `second` do not exist.
+//! - `count_if`, `max_by`, `min_by`, `date_diff`, `date_add`, `approx_percentile`, `arbitrary`,
+//!   `from_iso8601_timestamp`, `slice`, `json_extract_scalar`, `split`, `regexp_extract`, and
+//!   the field functions `year`, `quarter`, `month`, `week`, `day`, `day_of_week`,
+//!   `day_of_year`, `hour`, `minute`, `second` do not exist.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -58,6 +57,8 @@ pub const TRINO_FUNCTIONS: &[&str] = &[
     "from_iso8601_timestamp",
     "hour",
     "json_extract_scalar",
+    "max_by",
+    "min_by",
     "minute",
     "month",
     "quarter",
@@ -74,6 +75,8 @@ pub const TRINO_FUNCTIONS: &[&str] = &[
 /// functions of the same names.
 pub fn register(ctx: &SessionContext) {
     ctx.register_udaf(AggregateUDF::from(CountIf::new()));
+    ctx.register_udaf(AggregateUDF::from(ValueBy::new(true)));
+    ctx.register_udaf(AggregateUDF::from(ValueBy::new(false)));
     let approx = approx_percentile_cont_udaf()
         .as_ref()
         .clone()
@@ -248,6 +251,149 @@ impl Accumulator for CountIfAccumulator {
 
     fn size(&self) -> usize {
         size_of_val(self)
+    }
+}
+
+// ─── max_by, min_by ──────────────────────────────────────────────────────────────────────────
+
+/// `max_by(x, y)` / `min_by(x, y)`: the `x` of the row with the greatest (least) `y`; rows with
+/// a null `y` are skipped. "The queue of each contact's latest copy" is
+/// `max_by(queue_name, last_update_timestamp)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ValueBy {
+    max: bool,
+    signature: Signature,
+}
+
+impl ValueBy {
+    fn new(max: bool) -> Self {
+        ValueBy {
+            max,
+            signature: Signature::any(2, Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for ValueBy {
+    fn name(&self) -> &str {
+        if self.max { "max_by" } else { "min_by" }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        Ok(args.first().cloned().unwrap_or(DataType::Null))
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let [value, key] = args.expr_fields else {
+            return plan_err!("{} takes 2 arguments", self.name());
+        };
+        Ok(Box::new(ValueByAccumulator {
+            max: self.max,
+            value_type: value.data_type().clone(),
+            key_type: key.data_type().clone(),
+            best: None,
+        }))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let [value, key] = args.input_fields else {
+            return plan_err!("{} takes 2 arguments", self.name());
+        };
+        Ok(vec![
+            Arc::new(Field::new(
+                format_state_name(args.name, "value"),
+                value.data_type().clone(),
+                true,
+            )),
+            Arc::new(Field::new(
+                format_state_name(args.name, "key"),
+                key.data_type().clone(),
+                true,
+            )),
+        ])
+    }
+}
+
+#[derive(Debug)]
+struct ValueByAccumulator {
+    max: bool,
+    value_type: DataType,
+    key_type: DataType,
+    /// The best key so far and its value.
+    best: Option<(ScalarValue, ScalarValue)>,
+}
+
+impl ValueByAccumulator {
+    fn offer(&mut self, values: &ArrayRef, keys: &ArrayRef) -> Result<()> {
+        for i in 0..keys.len() {
+            if keys.is_null(i) {
+                continue;
+            }
+            let key = ScalarValue::try_from_array(keys, i)?;
+            let better = match &self.best {
+                None => true,
+                Some((best, _)) => {
+                    let order = key.partial_cmp(best);
+                    if self.max {
+                        order == Some(std::cmp::Ordering::Greater)
+                    } else {
+                        order == Some(std::cmp::Ordering::Less)
+                    }
+                }
+            };
+            if better {
+                self.best = Some((key, ScalarValue::try_from_array(values, i)?));
+            }
+        }
+        Ok(())
+    }
+
+    fn pair<'a>(name: &str, arrays: &'a [ArrayRef]) -> Result<(&'a ArrayRef, &'a ArrayRef)> {
+        match arrays {
+            [values, keys] => Ok((values, keys)),
+            _ => exec_err!("{name} expects a value and a key"),
+        }
+    }
+}
+
+impl Accumulator for ValueByAccumulator {
+    fn update_batch(&mut self, arrays: &[ArrayRef]) -> Result<()> {
+        let (values, keys) = Self::pair("max_by/min_by", arrays)?;
+        self.offer(values, keys)
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let (values, keys) = Self::pair("max_by/min_by state", states)?;
+        self.offer(values, keys)
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        match &self.best {
+            Some((key, value)) => Ok(vec![value.clone(), key.clone()]),
+            None => Ok(vec![
+                ScalarValue::try_from(&self.value_type)?,
+                ScalarValue::try_from(&self.key_type)?,
+            ]),
+        }
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        match &self.best {
+            Some((_, value)) => Ok(value.clone()),
+            None => ScalarValue::try_from(&self.value_type),
+        }
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self)
+            + self
+                .best
+                .as_ref()
+                .map_or(0, |(k, v)| k.size() + v.size() - 2 * size_of::<ScalarValue>())
     }
 }
 

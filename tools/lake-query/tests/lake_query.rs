@@ -1,6 +1,7 @@
 //! lake-query against the local AWS emulator: a real bucket, a real Glue database with the
 //! project's curated tables (Parquet, gzip JSON lines, plain JSON lines), registered and
 //! unregistered partitions, and the queries Athena users run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::io::Write;
 use std::sync::Arc;
@@ -726,6 +727,20 @@ async fn trino_aggregates_count_if_and_approx_percentile() {
         .await
         .unwrap();
     assert_eq!(column(&r, "any_channel"), ["CHAT"]);
+
+    // The latest copy's value per contact; A was re-sent with a later last_update_timestamp.
+    let r = q
+        .sql(
+            "SELECT contact_id, max_by(last_update_timestamp, last_update_timestamp) AS latest, \
+             min_by(hour, last_update_timestamp) AS first_hour, max_by(agent_username, queue_duration_s) AS who \
+             FROM ctr GROUP BY contact_id ORDER BY contact_id",
+        )
+        .await
+        .unwrap();
+    assert_eq!(column(&r, "contact_id"), ["A", "B", "C", "D", "E"]);
+    assert!(column(&r, "latest")[0].ends_with("10:05:00.500"));
+    assert_eq!(column(&r, "first_hour"), ["10", "10", "11", "11", "11"]);
+    assert_eq!(column(&r, "who"), ["alice", "NULL", "bob", "bob", "NULL"]);
 
     // count_if over no rows is 0, not null; grouped, it counts per group.
     let r = q
