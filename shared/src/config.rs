@@ -19,6 +19,14 @@ pub mod names {
     pub const FRAUD_POLICY_URI: &str = "FRAUD_POLICY_URI";
     pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
     pub const AGENT_HEARTBEATS: &str = "AGENT_HEARTBEATS";
+    /// Attribute keys whose values are always tokenized, comma-separated (see `pii::AttributeKeys`).
+    pub const PII_ATTRIBUTE_KEYS: &str = "PII_ATTRIBUTE_KEYS";
+    /// Attribute keys whose values are always kept in clear, comma-separated.
+    pub const CLEAR_ATTRIBUTE_KEYS: &str = "CLEAR_ATTRIBUTE_KEYS";
+    /// `classify` (default), `clear` or `tokenize`: how `agent_username` is stored.
+    pub const AGENT_USERNAME: &str = "AGENT_USERNAME";
+    /// The account that must own the bucket of `DENY_LIST_URI` and `FRAUD_POLICY_URI`.
+    pub const CONFIG_BUCKET_OWNER: &str = "CONFIG_BUCKET_OWNER";
 }
 
 /// The default CloudWatch namespace of every metric the functions emit.
