@@ -247,3 +247,70 @@ async fn without_lake_bucket_the_function_fails_its_init_naming_the_variable() {
     };
     assert!(err.contains("LAKE_BUCKET"), "{err}");
 }
+
+/// Connect records the agent in the right channel (`ch_1`) and the customer in the left
+/// (`ch_0`). A transcript whose agent lines are scripted positive and customer lines negative
+/// must come out with a positive agent and a negative customer, through the real binary with the
+/// default configuration.
+#[tokio::test]
+async fn the_right_channel_is_the_agent_and_the_left_the_customer_by_default() {
+    let (_emulator, s3, function) = start(&[]).await;
+    let key = "transcripts/9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a_20260308T1212Z.json";
+    let body = std::fs::read(
+        workspace_root().join("functions/sentiment-enricher/testdata/transcribe-agent-right-channel.json"),
+    )
+    .unwrap();
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await
+        .unwrap();
+    let event = json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-03-08T12:20:00.000Z", "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": BUCKET, "arn": format!("arn:aws:s3:::{BUCKET}")},
+               "object": {"key": key, "size": 1}}
+    }]});
+    let invocation = function.invoke_json(&event, TIMEOUT).await.unwrap();
+    invocation.response().unwrap();
+    let contact_keys: Vec<String> = keys(&s3, "contact_sentiment/")
+        .await
+        .into_iter()
+        .filter(|k| k.contains("9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"))
+        .collect();
+    assert_eq!(contact_keys.len(), 1, "{contact_keys:?}");
+    let contact = &rows(&s3, &contact_keys[0]).await[0];
+    assert_eq!(contact["agent_sentiment"], "POSITIVE", "{contact}");
+    assert_eq!(contact["customer_sentiment"], "NEGATIVE", "{contact}");
+    assert!(contact["agent_score"].as_f64().unwrap() > 0.3, "{contact}");
+    assert!(contact["customer_score"].as_f64().unwrap() < -0.3, "{contact}");
+
+    let turn_keys: Vec<String> = keys(&s3, "sentiment_turns/")
+        .await
+        .into_iter()
+        .filter(|k| k.contains("9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"))
+        .collect();
+    let turns = rows(&s3, &turn_keys[0]).await;
+    assert_eq!(turns.len(), 6);
+    for turn in &turns {
+        let (participant, label) = (
+            turn["participant"].as_str().unwrap(),
+            turn["speaker_label"].as_str().unwrap(),
+        );
+        match label {
+            "ch_1" => assert_eq!(
+                (participant, turn["sentiment"].as_str()),
+                ("AGENT", Some("POSITIVE")),
+                "{turn}"
+            ),
+            "ch_0" => assert_eq!(
+                (participant, turn["sentiment"].as_str()),
+                ("CUSTOMER", Some("NEGATIVE")),
+                "{turn}"
+            ),
+            other => panic!("unexpected speaker label {other}"),
+        }
+    }
+}

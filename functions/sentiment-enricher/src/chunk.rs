@@ -8,8 +8,9 @@
 //! inside an emoji ZWJ sequence, a skin-tone or variation-selector pair, or before a combining
 //! mark, when that can be avoided).
 
-/// Comprehend's per-document limit for sentiment, in UTF-8 bytes.
-pub const COMPREHEND_MAX_BYTES: usize = 5_000;
+/// The largest document Comprehend's sentiment calls take, in UTF-8 bytes: the limit is documented
+/// as "fewer than 5,000 bytes", so 4,999.
+pub const COMPREHEND_MAX_BYTES: usize = 4_999;
 
 /// The smallest usable limit: the longest UTF-8 encoding of one character.
 const MIN_MAX_BYTES: usize = 4;
@@ -222,6 +223,15 @@ mod tests {
         let pieces = chunk(text, 24);
         assert_eq!(pieces[0], "He said \"stop.\" ");
         assert_valid(text, &pieces, 24);
+    }
+
+    #[test]
+    fn comprehend_documents_are_fewer_than_5000_bytes() {
+        assert_eq!(COMPREHEND_MAX_BYTES, 4_999);
+        let text = "a".repeat(5_000);
+        let pieces = chunk(&text, COMPREHEND_MAX_BYTES);
+        assert_eq!(pieces.len(), 2, "exactly 5,000 bytes is one byte too many");
+        assert!(pieces.iter().all(|p| p.len() < 5_000));
     }
 
     #[test]

@@ -169,11 +169,19 @@ pub enum TranscriptError {
 /// Maps Transcribe's channel and speaker labels (`ch_0`, `spk_1`) to agent and customer.
 ///
 /// One label index is the agent's; every other index is the customer. `spk_N` is treated like
-/// `ch_N`, so with the default (`ch_0` is the agent) the first diarized speaker is the agent.
-/// The default is `ch_0` as the agent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// `ch_N`. The default is `ch_1` as the agent: Amazon Connect records agent interactions in
+/// stereo with the agent in the right channel and the customer (and anyone conferenced in) in
+/// the left (admin guide, "Where are recordings and transcripts stored?"), and Transcribe's
+/// channel identification calls the left channel `ch_0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpeakerMap {
     agent_index: u32,
+}
+
+impl Default for SpeakerMap {
+    fn default() -> Self {
+        SpeakerMap { agent_index: 1 }
+    }
 }
 
 impl SpeakerMap {

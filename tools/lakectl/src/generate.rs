@@ -632,14 +632,15 @@ impl Generator {
     }
 }
 
-/// Transcribe standard output with channel identification: `ch_0` is the agent.
+/// Transcribe standard output with channel identification, as Connect's stereo recordings give
+/// it: the agent in the right channel (`ch_1`), the customer in the left (`ch_0`).
 fn standard_transcript(contact_id: &str, turns: &[(&str, String)]) -> Vec<u8> {
     let mut items = Vec::new();
     let mut channels: [Vec<Value>; 2] = [Vec::new(), Vec::new()];
     let mut t = 0.5f64;
     let mut id = 0;
     for (speaker, text) in turns {
-        let ch = usize::from(*speaker != "AGENT");
+        let ch = usize::from(*speaker == "AGENT");
         let label = format!("ch_{ch}");
         for word in text.split_whitespace() {
             let (core, punct) = match word.char_indices().last() {

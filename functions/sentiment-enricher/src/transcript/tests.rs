@@ -48,9 +48,9 @@ fn channel_labels_merge_by_time_and_punctuation_joins_its_word() {
     assert_eq!(
         texts,
         [
-            ("AGENT", "I've been on hold."),
-            ("CUSTOMER", "Sorry about that."),
-            ("AGENT", "Thanks!")
+            ("CUSTOMER", "I've been on hold."),
+            ("AGENT", "Sorry about that."),
+            ("CUSTOMER", "Thanks!")
         ]
     );
     assert_eq!(t.turns[0].begin_ms, Some(4860));
@@ -90,8 +90,8 @@ fn legacy_speaker_segments_label_items_by_start_time() {
     let got: Vec<(Participant, &str)> = t.turns.iter().map(|t| (t.participant, t.text.as_str())).collect();
     assert_eq!(
         got,
-        [(Participant::Agent, "Hello."), (Participant::Customer, "Hi there")],
-        "1.6 has no item entry but falls in spk_1's segment"
+        [(Participant::Customer, "Hello."), (Participant::Agent, "Hi there")],
+        "1.6 has no item entry but falls in spk_1's segment (spk_N maps like ch_N: 1 is the agent)"
     );
 }
 
