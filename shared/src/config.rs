@@ -27,6 +27,8 @@ pub mod names {
     pub const AGENT_USERNAME: &str = "AGENT_USERNAME";
     /// The account that must own the bucket of `DENY_LIST_URI` and `FRAUD_POLICY_URI`.
     pub const CONFIG_BUCKET_OWNER: &str = "CONFIG_BUCKET_OWNER";
+    /// `stream-name=table,...`: the table each Firehose delivery stream may carry (firehose-transform).
+    pub const EXPECTED_TABLES: &str = "EXPECTED_TABLES";
 }
 
 /// The default CloudWatch namespace of every metric the functions emit.

@@ -25,7 +25,7 @@ use crate::firehose::{
 };
 use base64_simd::STANDARD as B64;
 use connect_lake::config::{self, ConfigError, Env, names};
-use connect_lake::pii::Tokenizer;
+use connect_lake::pii::{self, AgentUsername, AttributeKeys, PiiRules, Tokenizer};
 use connect_lake::schema::{AGENT_EVENTS, CTR, PartitionValues};
 use connect_lake::telemetry::{Metrics, Unit};
 use connect_lake::time_fmt::from_epoch_millis;
@@ -35,8 +35,20 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub tokenizer: Tokenizer,
+    /// `PII_ATTRIBUTE_KEYS` (added to [`pii::DEFAULT_PII_ATTRIBUTE_KEYS`]) and `CLEAR_ATTRIBUTE_KEYS`
+    /// (default none): attribute keys whose values are always tokenized, or always kept in clear.
+    /// Every other value is tokenized when [`pii::classify`] finds PII in it.
+    pub attribute_keys: AttributeKeys,
+    /// `AGENT_USERNAME`: `classify` (default; an email-shaped username is tokenized), `clear` or
+    /// `tokenize`. Applies to `ctr` and `agent_events` alike.
+    pub agent_username: AgentUsername,
     /// `AGENT_HEARTBEATS=keep` keeps HEART_BEAT agent events; by default they are dropped.
     pub keep_heartbeats: bool,
+    /// `EXPECTED_TABLES=<delivery stream name>=<table>,...`: the one table each delivery stream
+    /// carries. A record of the other kind on such a stream (an agent event on the contact-record
+    /// stream, say) is `ProcessingFailed` with `wrong_stream`, never a row that the stream's
+    /// Parquet conversion would read with the wrong table's schema. Streams not named accept both.
+    pub expected_tables: Vec<(String, &'static connect_lake::schema::Table)>,
     pub metrics_namespace: String,
     /// The response budget in bytes; [`MAX_RESPONSE_BYTES`] unless a test lowers it.
     pub max_response_bytes: usize,
@@ -58,11 +70,64 @@ impl Config {
             }
         };
         Ok(Config {
+            expected_tables: expected_tables(config::optional(env, names::EXPECTED_TABLES).as_deref())?,
             tokenizer: config::tokenizer(env)?,
+            attribute_keys: pii::attribute_keys_from_env(env)?,
+            agent_username: pii::agent_username_from_env(env)?,
             keep_heartbeats,
             metrics_namespace: config::metrics_namespace(env),
             max_response_bytes: MAX_RESPONSE_BYTES,
         })
+    }
+}
+
+/// Reads `EXPECTED_TABLES`: `stream=table` pairs, comma-separated, each table `ctr` or
+/// `agent_events`.
+fn expected_tables(value: Option<&str>) -> Result<Vec<(String, &'static connect_lake::schema::Table)>, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: names::EXPECTED_TABLES,
+        reason,
+    };
+    let mut out = Vec::new();
+    for pair in value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (stream, table) = pair
+            .split_once('=')
+            .ok_or_else(|| invalid(format!("expected stream=table, got {pair:?}")))?;
+        let table = match table.trim() {
+            "ctr" => &CTR,
+            "agent_events" => &AGENT_EVENTS,
+            other => {
+                return Err(invalid(format!(
+                    "{other:?} is not a table this function writes (ctr, agent_events)"
+                )));
+            }
+        };
+        out.push((stream.trim().to_owned(), table));
+    }
+    Ok(out)
+}
+
+impl Config {
+    /// The table a delivery stream (by its ARN) is expected to carry, if the configuration names it.
+    pub fn expected_table(&self, delivery_stream_arn: &str) -> Option<&'static connect_lake::schema::Table> {
+        let name = delivery_stream_arn
+            .rsplit_once('/')
+            .map_or(delivery_stream_arn, |(_, n)| n);
+        self.expected_tables.iter().find(|(s, _)| s == name).map(|(_, t)| *t)
+    }
+
+    /// The PII rules every record is flattened with.
+    pub fn pii(&self) -> PiiRules<'_> {
+        PiiRules {
+            tokenizer: &self.tokenizer,
+            attribute_keys: &self.attribute_keys,
+            agent_username: self.agent_username,
+        }
     }
 }
 
@@ -77,6 +142,8 @@ pub enum Reason {
     TruncatedJson,
     NotAnObject,
     SchemaMismatch,
+    /// A record of the other kind than the delivery stream carries (`EXPECTED_TABLES`).
+    WrongStream,
     MissingContactId,
     MissingEventType,
     NoUsableTimestamp,
@@ -98,6 +165,7 @@ impl Reason {
             Reason::TruncatedJson => "truncated_json",
             Reason::NotAnObject => "not_an_object",
             Reason::SchemaMismatch => "schema_mismatch",
+            Reason::WrongStream => "wrong_stream",
             Reason::MissingContactId => "missing_contact_id",
             Reason::MissingEventType => "missing_event_type",
             Reason::NoUsableTimestamp => "no_usable_timestamp",
@@ -219,7 +287,12 @@ fn classify_json_error(e: &serde_json::Error) -> Reason {
 }
 
 /// Decodes, validates and flattens one record. Adds the decoded size to `bytes_in`.
-fn process_record(record: &FirehoseRecord, cfg: &Config, bytes_in: &mut u64) -> Outcome {
+fn process_record(
+    record: &FirehoseRecord,
+    cfg: &Config,
+    expected: Option<&'static connect_lake::schema::Table>,
+    bytes_in: &mut u64,
+) -> Outcome {
     let Some(data) = record.data.as_deref() else {
         return Outcome::Failed(Reason::MissingData);
     };
@@ -247,7 +320,12 @@ fn process_record(record: &FirehoseRecord, cfg: &Config, bytes_in: &mut u64) -> 
         Err(e) => return Outcome::Failed(classify_json_error(&e)),
     };
     let mut row = Vec::with_capacity(text.len());
-    if rec.looks_like_agent_event() {
+    let is_agent_event = rec.looks_like_agent_event();
+    let kind = if is_agent_event { &AGENT_EVENTS } else { &CTR };
+    if expected.is_some_and(|t| t.name != kind.name) {
+        return Outcome::Failed(Reason::WrongStream);
+    }
+    if is_agent_event {
         let ev: AgentEvent<'_> = match serde_json::from_str(text) {
             Ok(ev) => ev,
             Err(e) => return Outcome::Failed(classify_json_error(&e)),
@@ -255,7 +333,7 @@ fn process_record(record: &FirehoseRecord, cfg: &Config, bytes_in: &mut u64) -> 
         if ev.is_heartbeat() && !cfg.keep_heartbeats {
             return Outcome::Dropped(Reason::Heartbeat);
         }
-        let flat = match flatten_agent_event(&ev, arrival) {
+        let flat = match flatten_agent_event(&ev, cfg.pii(), arrival) {
             Ok(f) => f,
             Err(e) => return Outcome::Failed(e.into()),
         };
@@ -271,7 +349,7 @@ fn process_record(record: &FirehoseRecord, cfg: &Config, bytes_in: &mut u64) -> 
             contact: None,
         };
     }
-    let flat = match flatten_ctr(&rec, &cfg.tokenizer, arrival) {
+    let flat = match flatten_ctr(&rec, cfg.pii(), arrival) {
         Ok(f) => f,
         Err(e) => return Outcome::Failed(e.into()),
     };
@@ -342,12 +420,19 @@ const MIN_RECORDS_PER_THREAD: usize = 64;
 /// Decodes, parses, flattens and encodes every record, on as many threads as the function has
 /// vCPUs (Lambda gives two from 1,769 MB). Order is preserved. Returns the outcomes and the
 /// decoded bytes.
-fn process_all(records: &[FirehoseRecord], cfg: &Config) -> (Vec<Outcome>, u64) {
+fn process_all(
+    records: &[FirehoseRecord],
+    cfg: &Config,
+    expected: Option<&'static connect_lake::schema::Table>,
+) -> (Vec<Outcome>, u64) {
     let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let threads = cpus.min(records.len() / MIN_RECORDS_PER_THREAD).max(1);
     if threads == 1 {
         let mut bytes_in = 0;
-        let outcomes = records.iter().map(|r| process_record(r, cfg, &mut bytes_in)).collect();
+        let outcomes = records
+            .iter()
+            .map(|r| process_record(r, cfg, expected, &mut bytes_in))
+            .collect();
         return (outcomes, bytes_in);
     }
     let chunk = records.len().div_ceil(threads);
@@ -357,7 +442,10 @@ fn process_all(records: &[FirehoseRecord], cfg: &Config) -> (Vec<Outcome>, u64) 
             .map(|part| {
                 scope.spawn(move || {
                     let mut bytes_in = 0;
-                    let outcomes: Vec<Outcome> = part.iter().map(|r| process_record(r, cfg, &mut bytes_in)).collect();
+                    let outcomes: Vec<Outcome> = part
+                        .iter()
+                        .map(|r| process_record(r, cfg, expected, &mut bytes_in))
+                        .collect();
                     (outcomes, bytes_in)
                 })
             })
@@ -379,7 +467,8 @@ fn process_all(records: &[FirehoseRecord], cfg: &Config) -> (Vec<Outcome>, u64) 
 /// # Errors
 /// [`TransformError::ResponseTooLarge`] only when even an all-failed response would not fit.
 pub fn transform(request: FirehoseRequest, cfg: &Config) -> Result<(FirehoseResponse, Stats), TransformError> {
-    let (mut outcomes, bytes_in) = process_all(&request.records, cfg);
+    let expected = cfg.expected_table(&request.delivery_stream_arn);
+    let (mut outcomes, bytes_in) = process_all(&request.records, cfg, expected);
     let mut stats = Stats {
         records_in: request.records.len() as u64,
         bytes_in,

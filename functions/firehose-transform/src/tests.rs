@@ -438,3 +438,46 @@ fn a_large_batch_split_across_threads_keeps_order_and_per_record_results() {
     assert_eq!(batch, singles);
     assert_eq!(stats.ok, 300);
 }
+
+#[test]
+fn a_record_of_the_other_kind_on_a_stream_with_an_expected_table_fails_with_its_data() {
+    let cfg = Config::from_env(&[
+        ("PII_TOKEN_KEY", "transform-test-key-0123456789abcdef"),
+        ("EXPECTED_TABLES", "stack-ctr=ctr, stack-agent-events=agent_events"),
+    ])
+    .unwrap();
+    let on = |stream: &str| {
+        let mut request = batch(vec![rec("c", VOICE.as_bytes()), rec("e", STATE_CHANGE.as_bytes())]);
+        request.delivery_stream_arn = format!("arn:aws:firehose:us-east-1:012345678901:deliverystream/{stream}");
+        transform(request, &cfg).unwrap()
+    };
+    let (ctr_stream, stats) = on("stack-ctr");
+    assert_eq!(ctr_stream.records[0].result, RecordResult::Ok);
+    assert_eq!(ctr_stream.records[1].result, RecordResult::ProcessingFailed);
+    assert_eq!(
+        STANDARD.decode_to_vec(&ctr_stream.records[1].data).unwrap(),
+        STATE_CHANGE.as_bytes(),
+        "the failed record keeps its original data for the error prefix"
+    );
+    assert_eq!(stats.failed.get("wrong_stream"), Some(&1));
+    let (agent_stream, _) = on("stack-agent-events");
+    assert_eq!(agent_stream.records[0].result, RecordResult::ProcessingFailed);
+    assert_eq!(agent_stream.records[1].result, RecordResult::Ok);
+    let (unnamed, _) = on("another-stream");
+    assert!(
+        unnamed.records.iter().all(|r| r.result == RecordResult::Ok),
+        "a stream the configuration does not name accepts both kinds"
+    );
+}
+
+#[test]
+fn expected_tables_that_do_not_parse_name_the_variable() {
+    for bad in ["stack-ctr", "stack-ctr=sentiment_turns", "=ctr=x"] {
+        let err = Config::from_env(&[
+            ("PII_TOKEN_KEY", "transform-test-key-0123456789abcdef"),
+            ("EXPECTED_TABLES", bad),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("EXPECTED_TABLES"), "{bad}: {err}");
+    }
+}

@@ -40,6 +40,7 @@ const KNOWN_ENV: &[&str] = &[
     "SENTIMENT_PROVIDER",
     "STORE_TRANSCRIPT_TEXT",
     "AGENT_HEARTBEATS",
+    "EXPECTED_TABLES",
 ];
 
 /// Actions that support no resource-level permissions, so `Resource: "*"` is the only option.
@@ -382,4 +383,67 @@ fn firehose_partitions_the_lake_as_the_shared_schema_parses_it() {
         dynamic >= 2,
         "expected the ctr and agent_events delivery streams to partition dynamically"
     );
+}
+
+/// The Glue table a transformed delivery stream converts with, and the `EXPECTED_TABLES` entry
+/// that makes firehose-transform fail records of the other kind on it. Returns the problems.
+fn expected_table_problems(t: &Template) -> Vec<String> {
+    let Some((_, function)) = functions(t)
+        .into_iter()
+        .find(|(id, _)| binary_name_for(id) == "firehose-transform")
+    else {
+        return vec!["no firehose-transform function".to_owned()];
+    };
+    let expected = at(function, &["Properties", "Environment", "Variables", "EXPECTED_TABLES"])
+        .and_then(|v| intrinsic(v).map(|(_, arg)| arg).or(Some(v)))
+        .and_then(plain_str)
+        .unwrap_or_default()
+        .to_owned();
+    let mut problems = Vec::new();
+    for (id, r) in t.resources_of_type("AWS::KinesisFirehose::DeliveryStream") {
+        let Some(dest) = at(r, &["Properties", "ExtendedS3DestinationConfiguration"]) else {
+            continue;
+        };
+        let rendered = serde_yaml::to_string(dest).unwrap_or_default();
+        if !rendered.contains("FirehoseTransformFunction") {
+            continue;
+        }
+        // The Glue table resource the Parquet conversion reads, e.g. CtrTable → ctr.
+        let table = if rendered.contains("CtrTable") {
+            "ctr"
+        } else if rendered.contains("AgentEventsTable") {
+            "agent_events"
+        } else {
+            problems.push(format!("{id}: converts with no known table"));
+            continue;
+        };
+        let name = at(r, &["Properties", "DeliveryStreamName"])
+            .and_then(|v| intrinsic(v).map(|(_, arg)| arg).or(Some(v)))
+            .and_then(plain_str)
+            .unwrap_or_default();
+        if name.is_empty() {
+            problems.push(format!("{id}: has no DeliveryStreamName for EXPECTED_TABLES to name"));
+        } else if !expected.split(',').any(|pair| pair.trim() == format!("{name}={table}")) {
+            problems.push(format!("{id}: EXPECTED_TABLES {expected:?} lacks {name}={table}"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn each_transformed_delivery_stream_expects_the_table_it_converts_with() {
+    let problems = expected_table_problems(&template());
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_expected_table_check_can_fail() {
+    let text = std::fs::read_to_string(template_check::repo_root().join("template.yaml")).unwrap();
+    let swapped = text.replace(
+        "${AWS::StackName}-ctr=ctr,${AWS::StackName}-agent-events=agent_events",
+        "${AWS::StackName}-ctr=agent_events,${AWS::StackName}-agent-events=ctr",
+    );
+    assert_ne!(swapped, text);
+    let problems = expected_table_problems(&Template::parse(&swapped).unwrap());
+    assert_eq!(problems.len(), 2, "{problems:#?}");
 }
