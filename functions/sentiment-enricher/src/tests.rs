@@ -19,7 +19,11 @@ fn config_defaults_match_the_template() {
     assert_eq!(c.provider, ProviderKind::Comprehend);
     assert!(!c.store_text);
     assert!(c.tokenizer.is_none(), "no key is needed when no text is stored");
-    assert_eq!(c.speakers.agent_label(), "ch_1", "Connect records the agent in the right channel");
+    assert_eq!(
+        c.speakers.agent_label(),
+        "ch_1",
+        "Connect records the agent in the right channel"
+    );
     assert_eq!(c.metrics_namespace, "ConnectLake");
 }
 
