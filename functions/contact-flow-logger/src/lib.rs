@@ -13,8 +13,9 @@
 //! cannot be read is answered (not denied) like any other.
 //!
 //! The record never contains a raw phone number or email: the customer number becomes its token and
-//! calling code, parameters are scrubbed with the PII tokenizer, and attributes are logged by key
-//! only. It carries `"record": "contact_flow_log"`, which the log subscription filters on to ship
+//! calling code, parameter values are tokenized when the PII classifier finds PII in them or their
+//! key is listed in `PII_ATTRIBUTE_KEYS` (kept verbatim when it is in `CLEAR_ATTRIBUTE_KEYS`), and
+//! attributes are logged by key only. It carries `"record": "contact_flow_log"`, which the log subscription filters on to ship
 //! records into `contact_flow_logs/` in the lake.
 
 use std::borrow::Cow;
@@ -25,7 +26,7 @@ use connect_lake::config::{self, ConfigError, Env};
 use connect_lake::contact_flow::{ContactFlowEvent, is_id_like};
 use connect_lake::deny_list::{self, DenyCheck, DenyListCache};
 use connect_lake::flat_answer::{self, FlatAnswer};
-use connect_lake::pii::{self, Tokenizer};
+use connect_lake::pii::{self, AttributeKeys, AttributeRule, Tokenizer};
 use connect_lake::remote_config::RemoteSettings;
 use connect_lake::telemetry::Metrics;
 use serde::Serialize;
@@ -51,20 +52,25 @@ pub const MAX_DIMENSION_CHARS: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub tokenizer: Tokenizer,
+    /// `PII_ATTRIBUTE_KEYS` (added to [`pii::DEFAULT_PII_ATTRIBUTE_KEYS`]) and `CLEAR_ATTRIBUTE_KEYS`
+    /// (default none): block-parameter keys whose values are always tokenized, or always logged in
+    /// clear. Parameters are usually mapped from contact attributes, so the same lists apply.
+    pub attribute_keys: AttributeKeys,
     pub metrics_namespace: String,
     /// `None` without `DENY_LIST_URI`.
     pub deny_list: Option<RemoteSettings>,
 }
 
 impl Config {
-    /// Reads `PII_TOKEN_KEY`, `METRICS_NAMESPACE`, `DENY_LIST_URI`, `DENY_LIST_TTL_SECONDS` and
-    /// `DENY_LIST_BUDGET_MS`.
+    /// Reads `PII_TOKEN_KEY`, `PII_ATTRIBUTE_KEYS`, `CLEAR_ATTRIBUTE_KEYS`, `METRICS_NAMESPACE`,
+    /// `DENY_LIST_URI`, `DENY_LIST_TTL_SECONDS`, `DENY_LIST_BUDGET_MS` and `CONFIG_BUCKET_OWNER`.
     ///
     /// # Errors
     /// A [`ConfigError`] naming the variable that is missing or malformed.
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
         Ok(Config {
             tokenizer: config::tokenizer(env)?,
+            attribute_keys: pii::attribute_keys_from_env(env)?,
             metrics_namespace: config::metrics_namespace(env),
             deny_list: deny_list::settings_from_env(env)?,
         })
@@ -75,6 +81,7 @@ impl Config {
 #[derive(Debug, Clone)]
 pub struct Logger {
     tokenizer: Tokenizer,
+    attribute_keys: AttributeKeys,
     metrics_namespace: String,
     deny_list: Option<DenyListCache>,
 }
@@ -155,6 +162,7 @@ impl Logger {
     pub fn new(config: &Config, deny_list: Option<DenyListCache>) -> Self {
         Logger {
             tokenizer: config.tokenizer.clone(),
+            attribute_keys: config.attribute_keys.clone(),
             metrics_namespace: config.metrics_namespace.clone(),
             deny_list,
         }
@@ -166,6 +174,18 @@ impl Logger {
         match self.tokenizer.scrub(value) {
             Cow::Owned(token) => token,
             Cow::Borrowed(clean) => clean.chars().take(MAX_LOGGED_VALUE_CHARS).collect(),
+        }
+    }
+
+    /// A block parameter's value, as its key's rule says.
+    fn parameter(&self, key: &str, value: &str) -> String {
+        match self.attribute_keys.rule(key) {
+            AttributeRule::Classify => self.scrub(value),
+            AttributeRule::Tokenize => match self.tokenizer.tokenize_always(value) {
+                Cow::Owned(token) => token,
+                Cow::Borrowed(_) => String::new(),
+            },
+            AttributeRule::Clear => value.chars().take(MAX_LOGGED_VALUE_CHARS).collect(),
         }
     }
 
@@ -209,7 +229,7 @@ impl Logger {
                 parameters_omitted += 1;
                 continue;
             }
-            parameters.insert(self.scrub(k), self.scrub(v));
+            parameters.insert(self.scrub(k), self.parameter(k, v));
         }
         let attribute_keys = cd
             .attributes

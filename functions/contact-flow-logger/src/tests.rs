@@ -372,3 +372,37 @@ proptest! {
         prop_assert!(record.len() < 64 * 1024, "bounded record: {} bytes", record.len());
     }
 }
+
+#[test]
+fn parameters_follow_the_operators_key_rules() {
+    let config = Config::from_env(&[
+        ("PII_TOKEN_KEY", KEY),
+        ("PII_ATTRIBUTE_KEYS", "loyaltyId"),
+        ("CLEAR_ATTRIBUTE_KEYS", "ticket_ref"),
+    ])
+    .unwrap();
+    let mut e = fixture("aws-documented-event.json");
+    for (k, v) in [
+        ("loyaltyId", "gold-42"),
+        ("ticketRef", "+1 206 555 0100"),
+        ("customerEmail", "plain text"),
+        ("note", "mailto:jane@x.com"),
+        ("intent", "billing"),
+    ] {
+        e.parameters.insert(k.into(), v.into());
+    }
+    let o = Logger::new(&config, None).outcome(&e, DenyCheck::Disabled);
+    let p = &o.record.parameters;
+    assert!(p["loyaltyId"].starts_with("tx_"), "listed key: {}", p["loyaltyId"]);
+    assert_eq!(p["ticketRef"], "+1 206 555 0100", "kept in clear by the operator");
+    assert!(p["customerEmail"].starts_with("tx_"), "a default PII key");
+    assert_eq!(p["note"], config.tokenizer.scrub("jane@x.com"), "classified");
+    assert_eq!(p["intent"], "billing");
+    let err = Config::from_env(&[
+        ("PII_TOKEN_KEY", KEY),
+        ("PII_ATTRIBUTE_KEYS", "x"),
+        ("CLEAR_ATTRIBUTE_KEYS", "X"),
+    ])
+    .unwrap_err();
+    assert!(err.to_string().contains("CLEAR_ATTRIBUTE_KEYS"), "{err}");
+}

@@ -14,7 +14,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use connect_lake::pii::Tokenizer;
+use connect_lake::pii::{PiiRules, Tokenizer};
 use connect_lake::schema::PartitionValues;
 use connect_lake::time_fmt::{HiveTimestamp, parse_rfc3339};
 
@@ -412,12 +412,12 @@ pub fn instance_id_from_arn(arn: &str) -> Option<&str> {
     (!id.is_empty()).then_some(id)
 }
 
-/// Attribute values as strings, PII tokenized, for the `map<string,string>` column. Non-string
-/// values (which Connect never sends, but producers might) are kept as their JSON text; null is
-/// empty.
+/// Attribute values as strings, PII tokenized by the operator's key rules and the classifier, for
+/// the `map<string,string>` column. Non-string values (which Connect never sends, but producers
+/// might) are kept as their JSON text; null is empty.
 fn scrub_attributes<'a>(
     attributes: &BTreeMap<Cow<'a, str>, &'a RawValue>,
-    tok: &Tokenizer,
+    pii: &PiiRules<'_>,
 ) -> BTreeMap<Cow<'a, str>, Cow<'a, str>> {
     attributes
         .iter()
@@ -425,19 +425,27 @@ fn scrub_attributes<'a>(
             let text = raw.get();
             let value: Cow<'_, str> = if text.starts_with('"') {
                 match serde_json::from_str::<Cow<'_, str>>(text) {
-                    Ok(Cow::Borrowed(b)) => tok.scrub(b),
-                    Ok(Cow::Owned(o)) => Cow::Owned(tok.scrub(&o).into_owned()),
+                    Ok(Cow::Borrowed(b)) => pii.attribute(k, b),
+                    Ok(Cow::Owned(o)) => Cow::Owned(pii.attribute(k, &o).into_owned()),
                     Err(_) => Cow::Borrowed(""),
                 }
             } else if text == "null" {
                 Cow::Borrowed("")
             } else {
-                tok.scrub(text)
+                pii.attribute(k, text)
             };
             // Keys borrowed from the batch stay borrowed: cloning a borrowed Cow copies a pointer.
             (k.clone(), value)
         })
         .collect()
+}
+
+/// An agent's username as `AGENT_USERNAME` says: by default an email-shaped one is tokenized.
+fn agent_username<'a>(username: &Text<'a>, pii: &PiiRules<'_>) -> Text<'a> {
+    non_empty(username).map(|name| match name {
+        Cow::Borrowed(b) => pii.agent_username(b),
+        Cow::Owned(o) => Cow::Owned(pii.agent_username(&o).into_owned()),
+    })
 }
 
 fn endpoint_columns<'a>(e: Option<&Endpoint<'a>>, tok: &Tokenizer) -> (Text<'a>, Option<String>, Option<String>) {
@@ -460,13 +468,17 @@ fn endpoint_columns<'a>(e: Option<&Endpoint<'a>>, tok: &Tokenizer) -> (Text<'a>,
 /// Losing a contact from the curated table is worse than filing it an hour off, and the row
 /// stays auditable.
 ///
+/// `pii` is the tokenizer (with the default key rules) or the function's [`PiiRules`].
+///
 /// # Errors
 /// [`FlattenError::MissingContactId`]; [`FlattenError::NoTimestamp`] when neither time is usable.
-pub fn flatten_ctr<'a>(
+pub fn flatten_ctr<'a, 'p>(
     rec: &ContactRecord<'a>,
-    tok: &Tokenizer,
+    pii: impl Into<PiiRules<'p>>,
     arrival: Option<OffsetDateTime>,
 ) -> Result<FlatCtr<'a>, FlattenError> {
+    let pii: PiiRules<'p> = pii.into();
+    let tok: &Tokenizer = pii.tokenizer;
     let contact_id = non_empty(&rec.contact_id).ok_or(FlattenError::MissingContactId)?;
     let initiation = rec.initiation_timestamp.as_deref().and_then(parse_rfc3339);
     let (partition_at, source) = match (initiation, arrival) {
@@ -530,7 +542,7 @@ pub fn flatten_ctr<'a>(
         acw_duration_s: acw,
         handle_time_s: handle_time,
         agent_connection_attempts: rec.agent_connection_attempts,
-        agent_username: agent.and_then(|a| non_empty(&a.username)),
+        agent_username: agent.and_then(|a| agent_username(&a.username, &pii)),
         agent_arn: agent.and_then(|a| non_empty(&a.arn)),
         routing_profile_name: agent
             .and_then(|a| a.routing_profile.as_ref())
@@ -560,7 +572,7 @@ pub fn flatten_ctr<'a>(
             .and_then(|c| c.conversational_analytics.as_ref())
             .and_then(|c| c.configuration.as_ref())
             .and_then(|c| c.enabled),
-        attributes: rec.attributes.as_ref().map(|a| scrub_attributes(a, tok)),
+        attributes: rec.attributes.as_ref().map(|a| scrub_attributes(a, &pii)),
         partition_time_source: source,
     };
     Ok(FlatCtr {
@@ -701,10 +713,12 @@ pub struct FlatAgentEvent<'a> {
 ///
 /// # Errors
 /// [`FlattenError::MissingEventType`]; [`FlattenError::NoTimestamp`] when neither time is usable.
-pub fn flatten_agent_event<'a>(
+pub fn flatten_agent_event<'a, 'p>(
     ev: &AgentEvent<'a>,
+    pii: impl Into<PiiRules<'p>>,
     arrival: Option<OffsetDateTime>,
 ) -> Result<FlatAgentEvent<'a>, FlattenError> {
+    let pii: PiiRules<'p> = pii.into();
     let event_type = non_empty(&ev.event_type).ok_or(FlattenError::MissingEventType)?;
     let event_at = ev.event_timestamp.as_deref().and_then(parse_rfc3339);
     let partition_at = event_at.or(arrival).ok_or(FlattenError::NoTimestamp)?;
@@ -729,7 +743,7 @@ pub fn flatten_agent_event<'a>(
         instance_arn,
         aws_account_id: non_empty(&ev.aws_account_id),
         agent_arn: non_empty(&ev.agent_arn),
-        agent_username: config.and_then(|c| non_empty(&c.username)),
+        agent_username: config.and_then(|c| agent_username(&c.username, &pii)),
         routing_profile_name: config
             .and_then(|c| c.routing_profile.as_ref())
             .and_then(|r| non_empty(&r.name)),

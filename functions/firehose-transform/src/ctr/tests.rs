@@ -129,7 +129,7 @@ fn ctr_row_matches_schema_exactly() {
 #[test]
 fn agent_event_row_matches_schema_exactly() {
     let ev: AgentEvent<'_> = serde_json::from_str(STATE_CHANGE).unwrap();
-    let mut f = flatten_agent_event(&ev, None).unwrap();
+    let mut f = flatten_agent_event(&ev, &tok(), None).unwrap();
     f.row.hierarchy_level2 = Some("b".into());
     f.row.hierarchy_level3 = Some("c".into());
     f.row.hierarchy_level4 = Some("d".into());
@@ -144,7 +144,7 @@ fn agent_events_flatten_without_names() {
     assert!(rec.looks_like_agent_event());
     let ev: AgentEvent<'_> = serde_json::from_str(STATE_CHANGE).unwrap();
     assert!(!ev.is_heartbeat());
-    let f = flatten_agent_event(&ev, None).unwrap();
+    let f = flatten_agent_event(&ev, &tok(), None).unwrap();
     let row = serde_json::to_value(&f.row).unwrap();
     assert_eq!(row["event_type"], "STATE_CHANGE");
     assert_eq!(row["event_timestamp"], "2026-03-08 10:05:20.112");
