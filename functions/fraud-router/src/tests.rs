@@ -469,7 +469,9 @@ async fn an_unreachable_deny_list_and_policy_cost_one_budget_and_fail_open() {
     assert_eq!(o.record.features.deny_list, "unavailable");
 }
 
-#[tokio::test]
+/// On tokio's paused clock: the TTL expires and the refresh runs by the clock, not by real sleeps
+/// that a loaded machine could stretch.
+#[tokio::test(start_paused = true)]
 async fn a_policy_from_the_source_replaces_the_builtin_and_an_invalid_one_is_rejected() {
     let uri: S3Uri = "s3://cfg/fraud-policy.json".parse().unwrap();
     let source = Arc::new(MemorySource::new());
