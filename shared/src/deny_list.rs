@@ -9,7 +9,13 @@
 //! ```
 //!
 //! Separators inside a number (`+1 202-555-0143`) are allowed. A line that is neither is skipped
-//! and counted (its content is never logged: it may hold a number). A file whose every entry line is
+//! and counted (its content is never logged: it may hold a number).
+//!
+//! A prefix must have at least [`MIN_PREFIX_DIGITS`] digits and more digits than its country
+//! calling code: `+1*` would disconnect every caller of the North American plan, `+44*` or `+447*`
+//! a whole country or all its mobiles. Such a line is rejected, never applied, and logged by line
+//! number and calling code only. (The rule cannot tell a NANP area code that is a whole country,
+//! `+1876*` for Jamaica, from one that is a region.) A file whose every entry line is
 //! invalid is rejected as a whole, so a wrong object never silently empties the list. Reasons are
 //! reduced to the flat-answer alphabet, and a reason that looks like PII is replaced by `redacted`.
 //!
@@ -40,6 +46,14 @@ pub const DEFAULT_BUDGET_MS: u64 = 300;
 pub const MAX_BUDGET_MS: u64 = 5_000;
 /// The longest reason kept.
 pub const MAX_REASON_CHARS: usize = 64;
+/// The fewest digits a prefix may have (`+1900*`, `+4420*`): fewer would match a country or more.
+pub const MIN_PREFIX_DIGITS: usize = 4;
+/// The largest deny-list object read, 2 MiB: about 160,000 numbers. Measured (see the test
+/// `the_largest_allowed_list_and_its_refresh_fit_the_functions_memory`): a list costs about 10x
+/// its size in memory (175,000 entries: 20 MiB), and a refresh holds the old and the new list
+/// together, so the largest list peaks at about 41 MiB on top of the function's own. The
+/// contact-flow functions run with 256 MB; the former 16 MiB cap peaked at 324 MiB.
+pub const MAX_LIST_BYTES: u64 = 2 * 1024 * 1024;
 /// The `name` of the deny list's [`RemoteConfig`]: its log field and metric dimension.
 pub const CONFIG_NAME: &str = "deny_list";
 
@@ -63,6 +77,7 @@ pub fn settings_from_env(env: &impl Env) -> Result<Option<RemoteSettings>, Confi
     Ok(Some(RemoteSettings {
         ttl,
         budget,
+        max_bytes: MAX_LIST_BYTES,
         ..RemoteSettings::new(uri)
     }))
 }
@@ -100,7 +115,9 @@ pub fn cache(settings: RemoteSettings, source: Arc<dyn ConfigSource>, metrics_na
 pub enum DenyListError {
     #[error("the deny list is not UTF-8 text (invalid byte at offset {0})")]
     NotUtf8(usize),
-    #[error("the deny list has no valid entry: all {invalid} entry lines are invalid (first at line {first_line})")]
+    #[error(
+        "the deny list has no valid entry: all {invalid} entry lines are invalid or too broad (first at line {first_line})"
+    )]
     NoValidEntry { invalid: usize, first_line: usize },
 }
 
@@ -128,6 +145,8 @@ pub struct DenyList {
     longest_prefix: usize,
     invalid_lines: usize,
     first_invalid_line: Option<usize>,
+    too_broad_lines: usize,
+    first_too_broad_line: Option<usize>,
 }
 
 /// A reason reduced to the answer alphabet; PII-looking reasons are replaced.
@@ -145,6 +164,14 @@ fn clean_reason(raw: &str) -> Option<Arc<str>> {
 /// `+<digits>*` (separators allowed) to `+<digits>`, at most 15 digits, not starting with 0.
 fn parse_prefix(entry: &str) -> Option<String> {
     crate::pii::normalize_plus_digits(entry.strip_suffix('*')?, 1..=15)
+}
+
+/// `Some(calling code)` when a prefix (`+` and digits) would match a whole country or more: fewer
+/// than [`MIN_PREFIX_DIGITS`] digits, or no digit beyond the country calling code.
+fn too_broad(prefix: &str) -> Option<&str> {
+    let digits = prefix.get(1..)?;
+    let code = pii::calling_code(digits).unwrap_or(digits);
+    (digits.len() < MIN_PREFIX_DIGITS || digits.len() <= code.len()).then_some(code)
 }
 
 impl DenyList {
@@ -175,6 +202,19 @@ impl DenyList {
             };
             if entry.ends_with('*') {
                 if let Some(prefix) = parse_prefix(entry) {
+                    if let Some(calling_code) = too_broad(&prefix) {
+                        // The calling code and the line number identify the line; no number is logged.
+                        tracing::warn!(
+                            config = CONFIG_NAME,
+                            line = i + 1,
+                            calling_code,
+                            min_prefix_digits = MIN_PREFIX_DIGITS,
+                            "deny list prefix rejected: it would match a whole country or more"
+                        );
+                        list.too_broad_lines += 1;
+                        list.first_too_broad_line.get_or_insert(i + 1);
+                        continue;
+                    }
                     list.longest_prefix = list.longest_prefix.max(prefix.len());
                     list.prefixes.insert(prefix.into_boxed_str(), reason);
                     continue;
@@ -187,10 +227,14 @@ impl DenyList {
             list.first_invalid_line.get_or_insert(i + 1);
         }
         if list.is_empty()
-            && let Some(first_line) = list.first_invalid_line
+            && let Some(first_line) = list
+                .first_invalid_line
+                .into_iter()
+                .chain(list.first_too_broad_line)
+                .min()
         {
             return Err(DenyListError::NoValidEntry {
-                invalid: list.invalid_lines,
+                invalid: list.invalid_lines + list.too_broad_lines,
                 first_line,
             });
         }
@@ -217,6 +261,11 @@ impl DenyList {
     /// Lines skipped as invalid.
     pub fn invalid_lines(&self) -> usize {
         self.invalid_lines
+    }
+
+    /// Prefix lines rejected because they would match a whole country or more.
+    pub fn too_broad_lines(&self) -> usize {
+        self.too_broad_lines
     }
 
     /// Whether `number` (E.164, separators allowed) is listed, exactly or by its longest listed prefix.
@@ -345,6 +394,68 @@ mod tests {
     }
 
     #[test]
+    fn prefixes_that_would_match_a_whole_country_or_more_are_rejected_and_never_applied() {
+        let text = "+1*,nanp\n+44 *\n+447*,all-uk-mobiles\n+353*\n+3531*,dublin\n+1900*,premium\n+4420*\n+882*\n";
+        let list = DenyList::parse(text).unwrap();
+        assert_eq!(list.too_broad_lines(), 5, "+1, +44, +447, +353, +882");
+        assert_eq!(list.invalid_lines(), 0);
+        assert_eq!(list.len(), 3);
+        for caller in [
+            "+12065550100",
+            "+447700900123",
+            "+442079460000",
+            "+35387123456",
+            "+88216123456",
+        ] {
+            let hit = list.check(caller);
+            assert!(hit.is_none() || caller == "+442079460000", "{caller}: {hit:?}");
+        }
+        assert_eq!(list.check("+19005550100").unwrap().reason, Some("premium"));
+        assert_eq!(list.check("+35312345678").unwrap().reason, Some("dublin"));
+        assert!(list.check("+442079460000").is_some(), "+4420 is London, not the UK");
+        assert_eq!(
+            DenyList::parse("# oops\n+1*\n").unwrap_err(),
+            DenyListError::NoValidEntry {
+                invalid: 1,
+                first_line: 2
+            },
+            "a file of nothing but too-broad lines is refused whole: the last good list stays"
+        );
+    }
+
+    #[test]
+    fn a_rejected_prefix_is_logged_by_line_and_calling_code_only() {
+        use std::sync::{Arc as StdArc, Mutex};
+        #[derive(Clone, Default)]
+        struct Captured(StdArc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            DenyList::parse("+12025550143\n+4 4 7*,uk mobiles\n").unwrap();
+        });
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(logs.contains("would match a whole country"), "{logs}");
+        assert!(
+            logs.contains(r#""line":2"#) && logs.contains(r#""calling_code":"44""#),
+            "{logs}"
+        );
+        assert!(!logs.contains("447") && !logs.contains("2025550143"), "{logs}");
+    }
+
+    #[test]
     fn a_file_without_a_single_valid_entry_is_rejected_but_an_empty_one_is_not() {
         let err = DenyList::parse("# header\n2025550100\nnot a number\n").unwrap_err();
         assert_eq!(
@@ -449,5 +560,68 @@ mod tests {
         assert_eq!(cache.stats().failed, 1);
         let bad = fixed_cache(Ok("not a number\n"));
         assert_eq!(check(Some(&bad), Some("+12025550143")).await, DenyCheck::Unavailable);
+    }
+
+    /// A `/proc/self/status` figure in KiB (`VmRSS`, `VmHWM`); 0 where there is no procfs.
+    fn status_kib(field: &str) -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The densest list of `bytes` bytes: 8-digit numbers (the shortest E.164 accepted), each with
+    /// a one-letter reason, so each line costs a map slot, a key and a reason.
+    fn densest_list(bytes: u64, first_digit: u32) -> String {
+        let mut text = String::with_capacity(bytes as usize);
+        let mut n = 0u32;
+        loop {
+            let line = format!("+{first_digit}{n:07},r\n");
+            if (text.len() + line.len()) as u64 > bytes {
+                return text;
+            }
+            text.push_str(&line);
+            n += 1;
+        }
+    }
+
+    /// Peak resident memory added by loading a list of `bytes`, then refreshing it while the old
+    /// one is still held (as [`RemoteConfig`] does): (entries, MiB per list, peak MiB).
+    fn refresh_peak(bytes: u64) -> (usize, f64, f64) {
+        let base = status_kib("VmRSS");
+        let old = DenyList::parse_bytes(densest_list(bytes, 3).as_bytes()).unwrap();
+        let one = status_kib("VmRSS").saturating_sub(base);
+        let new = DenyList::parse_bytes(densest_list(bytes, 4).as_bytes()).unwrap();
+        let peak = status_kib("VmHWM").saturating_sub(base);
+        let entries = old.len() + new.len();
+        drop((old, new));
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        (entries / 2, mib(one), mib(peak))
+    }
+
+    #[test]
+    fn the_largest_allowed_list_and_its_refresh_fit_the_functions_memory() {
+        if status_kib("VmRSS") == 0 {
+            return; // no procfs: nothing to measure
+        }
+        let (entries, one, peak) = refresh_peak(MAX_LIST_BYTES);
+        eprintln!(
+            "{MAX_LIST_BYTES} bytes: {entries} entries, {one:.1} MiB per list, {peak:.1} MiB peak with a refresh"
+        );
+        assert!(entries > 150_000, "{entries}");
+        // The contact-flow functions have 256 MB; the runtime, the SDK and the handler need about
+        // 30 MB. A quarter of the memory for the list and its refresh leaves ample headroom.
+        assert!(peak < 64.0, "the largest list and its refresh take {peak:.1} MiB");
+    }
+
+    /// The figure behind lowering the cap from 16 MiB (the remote-config default):
+    /// `cargo nextest run -p connect-lake --run-ignored only deny_list --no-capture`.
+    #[test]
+    #[ignore = "a measurement, not a check: allocates several hundred MB"]
+    fn measure_a_16_mib_list_and_its_refresh() {
+        let (entries, one, peak) = refresh_peak(16 * 1024 * 1024);
+        eprintln!("16 MiB: {entries} entries, {one:.1} MiB per list, {peak:.1} MiB peak with a refresh");
     }
 }
