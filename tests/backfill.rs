@@ -6,26 +6,12 @@ use std::io::Write;
 use connect_lake::config::LakeFormat;
 use lakectl::backfill::{Backfill, BackfillOptions};
 use lakectl::generate::{Generator, TrafficOptions};
-use lakectl::lake::emulator_config;
 use lambda_harness::Emulator;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backfill_loads_good_records_reports_bad_ones_and_a_rerun_adds_nothing() {
     let emulator = Emulator::start().await.expect("moto starts");
-    let config = emulator_config(&emulator).await;
-    let s3 = connect_lake::aws::s3_client(&config);
-    let glue = aws_sdk_glue::Client::new(&config);
-    s3.create_bucket().bucket("lake").send().await.unwrap();
-    glue.create_database()
-        .database_input(
-            aws_sdk_glue::types::DatabaseInput::builder()
-                .name("connect_lake")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (config, s3, glue) = connect_lake_e2e::empty_lake(&emulator).await;
 
     let traffic = Generator::new(3).traffic(&TrafficOptions::new(120, 3));
     let mut lines: Vec<Vec<u8>> = traffic
@@ -136,42 +122,9 @@ async fn backfill_loads_good_records_reports_bad_ones_and_a_rerun_adds_nothing()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parquet_backfill_is_queryable_and_a_json_backfill_into_it_is_refused() {
     let emulator = Emulator::start().await.expect("moto starts");
-    let config = emulator_config(&emulator).await;
-    let s3 = connect_lake::aws::s3_client(&config);
-    let glue = aws_sdk_glue::Client::new(&config);
-    s3.create_bucket().bucket("lake").send().await.unwrap();
-    glue.create_database()
-        .database_input(
-            aws_sdk_glue::types::DatabaseInput::builder()
-                .name("connect_lake")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let traffic = Generator::new(11).traffic(&TrafficOptions::new(80, 11));
-    let dir = std::env::temp_dir().join(format!("connect-lake-backfill-parquet-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join("history.jsonl");
-    let body: Vec<u8> = traffic
-        .ctrs
-        .iter()
-        .filter(|c| c.latest)
-        .flat_map(|c| c.json.iter().copied().chain(*b"\n"))
-        .collect();
-    std::fs::write(&input, body).unwrap();
-    let options = BackfillOptions {
-        inputs: vec![input.clone()],
-        bucket: "lake".into(),
-        database: "connect_lake".into(),
-        format: LakeFormat::Parquet,
-        format_requested: false,
-        errors_path: dir.join("errors.jsonl"),
-        manifest_key: "_backfill/manifest.json".into(),
-        pii_key: "backfill-test-key-0123456789abcdefghij".into(),
-        progress: false,
-    };
+    let (config, s3, _glue) = connect_lake_e2e::empty_lake(&emulator).await;
+    let (dir, input) = connect_lake_e2e::contacts_file("backfill-parquet", 80, 11);
+    let options = connect_lake_e2e::backfill_options(&dir, input);
     let first = Backfill::new(&config, options.clone()).unwrap().run().await.unwrap();
     assert_eq!((first.ok, first.failed), (80, 0));
     let keys: Vec<String> = s3
@@ -205,7 +158,8 @@ async fn a_parquet_backfill_is_queryable_and_a_json_backfill_into_it_is_refused(
 
     // The same data asked for as JSON into the Parquet table: refused, nothing written.
     let json_input = dir.join("more.jsonl");
-    std::fs::write(&json_input, &traffic.ctrs[0].json).unwrap();
+    let more = Generator::new(11).traffic(&TrafficOptions::new(1, 11));
+    std::fs::write(&json_input, &more.ctrs[0].json).unwrap();
     let refused = Backfill::new(
         &config,
         BackfillOptions {

@@ -6,11 +6,8 @@
 
 use std::process::Output;
 
-use connect_lake::config::LakeFormat;
 use connect_lake_e2e::function_binary;
 use lakectl::backfill::{Backfill, BackfillOptions};
-use lakectl::generate::{Generator, TrafficOptions};
-use lakectl::lake::emulator_config;
 use lambda_harness::Emulator;
 
 fn lakectl(emulator: &Emulator, args: &[&str]) -> Output {
@@ -33,41 +30,11 @@ fn stderr(out: &Output) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lakectl_query_answers_good_sql_and_named_queries_and_refuses_bad_input_clearly() {
     let emulator = Emulator::start().await.expect("moto starts");
-    let config = emulator_config(&emulator).await;
-    let s3 = connect_lake::aws::s3_client(&config);
-    let glue = aws_sdk_glue::Client::new(&config);
-    s3.create_bucket().bucket("lake").send().await.unwrap();
-    glue.create_database()
-        .database_input(
-            aws_sdk_glue::types::DatabaseInput::builder()
-                .name("connect_lake")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let traffic = Generator::new(5).traffic(&TrafficOptions::new(60, 5));
-    let dir = std::env::temp_dir().join(format!("connect-lake-query-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join("contacts.jsonl");
-    let body: Vec<u8> = traffic
-        .ctrs
-        .iter()
-        .filter(|c| c.latest)
-        .flat_map(|c| c.json.iter().copied().chain(*b"\n"))
-        .collect();
-    std::fs::write(&input, body).unwrap();
+    let (config, s3, _glue) = connect_lake_e2e::empty_lake(&emulator).await;
+    let (dir, input) = connect_lake_e2e::contacts_file("query-cli", 60, 5);
     let options = BackfillOptions {
-        inputs: vec![input],
-        bucket: "lake".into(),
-        database: "connect_lake".into(),
-        format: LakeFormat::Parquet,
         format_requested: true,
-        errors_path: dir.join("errors.jsonl"),
-        manifest_key: "_backfill/manifest.json".into(),
-        pii_key: "backfill-test-key-0123456789abcdefghij".into(),
-        progress: false,
+        ..connect_lake_e2e::backfill_options(&dir, input)
     };
     Backfill::new(&config, options).unwrap().run().await.unwrap();
 

@@ -25,3 +25,59 @@ pub fn event_files(function: &str) -> Vec<PathBuf> {
 
 /// A 32-byte-plus key for tests.
 pub const TEST_PII_KEY: &str = "e2e-test-key-0123456789abcdefghijkl";
+
+/// A bucket `lake` and a Glue database `connect_lake` in the emulator, and clients for both: the
+/// empty lake that backfill and query tests start from.
+pub async fn empty_lake(
+    emulator: &lambda_harness::Emulator,
+) -> (aws_config::SdkConfig, aws_sdk_s3::Client, aws_sdk_glue::Client) {
+    let config = lakectl::lake::emulator_config(emulator).await;
+    let s3 = connect_lake::aws::s3_client(&config);
+    let glue = aws_sdk_glue::Client::new(&config);
+    s3.create_bucket().bucket("lake").send().await.unwrap();
+    glue.create_database()
+        .database_input(
+            aws_sdk_glue::types::DatabaseInput::builder()
+                .name("connect_lake")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    (config, s3, glue)
+}
+
+/// The latest copy of each of `contacts` generated contacts (seed `seed`), as a JSON-lines file
+/// in a fresh folder named after `label`. Returns the folder and the file.
+pub fn contacts_file(label: &str, contacts: usize, seed: u64) -> (PathBuf, PathBuf) {
+    use lakectl::generate::{Generator, TrafficOptions};
+    let traffic = Generator::new(seed).traffic(&TrafficOptions::new(contacts, seed));
+    let dir = std::env::temp_dir().join(format!("connect-lake-{label}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("contacts.jsonl");
+    let body: Vec<u8> = traffic
+        .ctrs
+        .iter()
+        .filter(|c| c.latest)
+        .flat_map(|c| c.json.iter().copied().chain(*b"\n"))
+        .collect();
+    std::fs::write(&input, body).unwrap();
+    (dir, input)
+}
+
+/// Backfill options for the test lake of [`empty_lake`], Parquet unless the catalog says
+/// otherwise.
+pub fn backfill_options(dir: &std::path::Path, input: PathBuf) -> lakectl::backfill::BackfillOptions {
+    lakectl::backfill::BackfillOptions {
+        inputs: vec![input],
+        bucket: "lake".into(),
+        database: "connect_lake".into(),
+        format: connect_lake::config::LakeFormat::Parquet,
+        format_requested: false,
+        errors_path: dir.join("errors.jsonl"),
+        manifest_key: "_backfill/manifest.json".into(),
+        pii_key: "backfill-test-key-0123456789abcdefghij".into(),
+        progress: false,
+    }
+}
