@@ -20,6 +20,13 @@
 //!
 //! Where the object comes from is the small [`ConfigSource`] trait, so tests can inject slow or
 //! failing sources; [`S3Source`] (feature `s3`) is the real one.
+//!
+//! Every read names the account that must own the bucket (`ExpectedBucketOwner`), so a bucket
+//! name that was deleted and re-created in another account, or a typo that names someone else's
+//! bucket, is refused by S3 instead of feeding the functions a stranger's deny list or policy.
+//! The owner is `CONFIG_BUCKET_OWNER` when set (a configuration bucket in another account of the
+//! organisation), else the function's own account, learned from the invoked function's ARN
+//! ([`S3Source::own_account_from_arn`]) before the first read.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -32,7 +39,7 @@ use tokio::sync::watch;
 // tokio's clock: the real one in production, and one tests can pause and advance.
 use tokio::time::Instant;
 
-use crate::config::S3Uri;
+use crate::config::{self, ConfigError, Env, S3Uri, names};
 use crate::telemetry::Metrics;
 
 /// A boxed, sendable future, as returned by [`ConfigSource::fetch`].
@@ -101,17 +108,76 @@ impl ConfigSource for MemorySource {
     }
 }
 
-/// The real source: `GetObject` with the function's S3 client.
+/// `CONFIG_BUCKET_OWNER`: the 12-digit account that must own the configuration bucket. `None`
+/// when unset: the function's own account is expected (see [`S3Source::own_account_from_arn`]).
+///
+/// # Errors
+/// Names `CONFIG_BUCKET_OWNER` when it is not a 12-digit account id.
+pub fn bucket_owner_from_env(env: &impl Env) -> Result<Option<String>, ConfigError> {
+    let Some(owner) = config::optional(env, names::CONFIG_BUCKET_OWNER) else {
+        return Ok(None);
+    };
+    if is_account_id(&owner) {
+        Ok(Some(owner))
+    } else {
+        Err(ConfigError::Invalid {
+            name: names::CONFIG_BUCKET_OWNER,
+            reason: format!("expected a 12-digit AWS account id, got {owner:?}"),
+        })
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account of an ARN (`arn:aws:lambda:us-east-1:123456789012:function:name`).
+pub fn account_of_arn(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| is_account_id(a))
+}
+
+/// The real source: `GetObject` with the function's S3 client, naming the bucket's expected owner.
 #[cfg(feature = "s3")]
 #[derive(Debug, Clone)]
 pub struct S3Source {
     client: aws_sdk_s3::Client,
+    expected_owner: Arc<std::sync::OnceLock<String>>,
 }
 
 #[cfg(feature = "s3")]
 impl S3Source {
+    /// A source that expects the owner it is given later, by
+    /// [`with_expected_bucket_owner`](Self::with_expected_bucket_owner) or
+    /// [`own_account_from_arn`](Self::own_account_from_arn). Until then reads name no owner.
     pub fn new(client: aws_sdk_s3::Client) -> Self {
-        S3Source { client }
+        S3Source {
+            client,
+            expected_owner: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// Expects `account` (`CONFIG_BUCKET_OWNER`) to own every bucket read. `None` changes nothing.
+    #[must_use]
+    pub fn with_expected_bucket_owner(self, account: Option<String>) -> Self {
+        if let Some(account) = account {
+            let _ = self.expected_owner.set(account);
+        }
+        self
+    }
+
+    /// Expects the account of the invoked function (its ARN, from the invocation context) to own
+    /// the buckets, unless an owner is already set. Cheap: call it on every invocation.
+    pub fn own_account_from_arn(&self, function_arn: &str) {
+        if self.expected_owner.get().is_none()
+            && let Some(account) = account_of_arn(function_arn)
+        {
+            let _ = self.expected_owner.set(account.to_owned());
+        }
+    }
+
+    /// The account every read expects to own the bucket, once known.
+    pub fn expected_bucket_owner(&self) -> Option<&str> {
+        self.expected_owner.get().map(String::as_str)
     }
 }
 
@@ -128,6 +194,7 @@ impl ConfigSource for S3Source {
                 .get_object()
                 .bucket(&uri.bucket)
                 .key(&uri.key)
+                .set_expected_bucket_owner(self.expected_owner.get().cloned())
                 .send()
                 .await
                 .map_err(|e| unreadable(aws_sdk_s3::error::DisplayErrorContext(&e).to_string()))?;
@@ -622,5 +689,86 @@ mod tests {
         assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
         assert_eq!(retry_delay(5, Duration::from_secs(5)), Duration::from_secs(5));
         assert_eq!(retry_delay(u32::MAX, ttl), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_bucket_owner_is_an_account_id_from_the_environment_or_the_function_arn() {
+        assert_eq!(bucket_owner_from_env(&[("X", "")]).unwrap(), None);
+        assert_eq!(
+            bucket_owner_from_env(&[("CONFIG_BUCKET_OWNER", " 111122223333 ")]).unwrap(),
+            Some("111122223333".to_owned())
+        );
+        for bad in ["1111-2222-3333", "11112222333", "arn:aws:iam::111122223333:root"] {
+            let err = bucket_owner_from_env(&[("CONFIG_BUCKET_OWNER", bad)]).unwrap_err();
+            assert!(err.to_string().contains("CONFIG_BUCKET_OWNER"), "{err}");
+        }
+        assert_eq!(
+            account_of_arn("arn:aws:lambda:us-east-1:123456789012:function:connect-lake-logger"),
+            Some("123456789012")
+        );
+        assert_eq!(account_of_arn("arn:aws:lambda:us-east-1::function:x"), None);
+        assert_eq!(account_of_arn("not an arn"), None);
+    }
+
+    /// A one-request HTTP server that answers `body` and hands back the request's head.
+    #[cfg(feature = "s3")]
+    async fn one_request_server(body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                head.extend_from_slice(&buf[..n]);
+            }
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+            socket.write_all(reply.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&head).to_ascii_lowercase()
+        });
+        (endpoint, server)
+    }
+
+    #[cfg(feature = "s3")]
+    fn client(endpoint: &str) -> aws_sdk_s3::Client {
+        use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .endpoint_url(endpoint)
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    #[cfg(feature = "s3")]
+    #[tokio::test]
+    async fn s3_reads_name_the_configured_owner_or_else_the_functions_own_account() {
+        let uri: S3Uri = "s3://cfg/deny-list.txt".parse().unwrap();
+        let (endpoint, server) = one_request_server("+12025550143\n").await;
+        let source = S3Source::new(client(&endpoint)).with_expected_bucket_owner(Some("111122223333".into()));
+        source.own_account_from_arn("arn:aws:lambda:us-east-1:999999999999:function:f");
+        assert_eq!(
+            source.expected_bucket_owner(),
+            Some("111122223333"),
+            "the variable wins"
+        );
+        assert_eq!(source.fetch(&uri, 1024).await.unwrap(), b"+12025550143\n");
+        let head = server.await.unwrap();
+        assert!(head.contains("x-amz-expected-bucket-owner: 111122223333"), "{head}");
+
+        let (endpoint, server) = one_request_server("{}").await;
+        let source = S3Source::new(client(&endpoint)).with_expected_bucket_owner(None);
+        source.own_account_from_arn("arn:aws:lambda:us-east-1:123456789012:function:f");
+        source.fetch(&uri, 1024).await.unwrap();
+        let head = server.await.unwrap();
+        assert!(head.contains("x-amz-expected-bucket-owner: 123456789012"), "{head}");
     }
 }

@@ -27,7 +27,7 @@ use connect_lake::contact_flow::{ContactFlowEvent, is_id_like};
 use connect_lake::deny_list::{self, DenyCheck, DenyListCache};
 use connect_lake::flat_answer::{self, FlatAnswer};
 use connect_lake::pii::{self, AttributeKeys, AttributeRule, Tokenizer};
-use connect_lake::remote_config::RemoteSettings;
+use connect_lake::remote_config::{self, RemoteSettings};
 use connect_lake::telemetry::Metrics;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -59,6 +59,9 @@ pub struct Config {
     pub metrics_namespace: String,
     /// `None` without `DENY_LIST_URI`.
     pub deny_list: Option<RemoteSettings>,
+    /// `CONFIG_BUCKET_OWNER`: the account that must own the deny list's bucket. `None`: the
+    /// function's own account, from the invoked function's ARN.
+    pub config_bucket_owner: Option<String>,
 }
 
 impl Config {
@@ -73,6 +76,7 @@ impl Config {
             attribute_keys: pii::attribute_keys_from_env(env)?,
             metrics_namespace: config::metrics_namespace(env),
             deny_list: deny_list::settings_from_env(env)?,
+            config_bucket_owner: remote_config::bucket_owner_from_env(env)?,
         })
     }
 }

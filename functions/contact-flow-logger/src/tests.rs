@@ -406,3 +406,16 @@ fn parameters_follow_the_operators_key_rules() {
     .unwrap_err();
     assert!(err.to_string().contains("CLEAR_ATTRIBUTE_KEYS"), "{err}");
 }
+
+#[test]
+fn the_deny_list_bucket_owner_is_read_once_and_must_be_an_account_id() {
+    assert_eq!(
+        config().config_bucket_owner,
+        None,
+        "the function's own account, from its ARN"
+    );
+    let c = Config::from_env(&[("PII_TOKEN_KEY", KEY), ("CONFIG_BUCKET_OWNER", "111122223333")]).unwrap();
+    assert_eq!(c.config_bucket_owner.as_deref(), Some("111122223333"));
+    let err = Config::from_env(&[("PII_TOKEN_KEY", KEY), ("CONFIG_BUCKET_OWNER", "my-account")]).unwrap_err();
+    assert!(err.to_string().contains("CONFIG_BUCKET_OWNER"), "{err}");
+}
