@@ -23,7 +23,7 @@ else
   PROFILE_FLAG := --profile $(PROFILE)
 endif
 
-.PHONY: help tools constraints test unit demo bench lint fmt clean
+.PHONY: help tools constraints chromium test unit demo bench lint fmt clean
 
 help:
 	@echo "make demo   - the whole lake on this machine: synthetic traffic through the real functions"
@@ -51,8 +51,15 @@ constraints:
 	  $(VENV)/bin/pip freeze --all | grep -v -E '^(pip|setuptools|wheel)=='; } > constraints.txt
 	touch $(VENV)/.installed
 
+# Headless Chromium, for the test that renders `lakectl report` in a real browser: Debian's
+# package, installed once (CI runs as root on a fresh Debian-based machine).
+chromium:
+	if [ -x /usr/bin/chromium ]; then exit 0; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 # The template linters first, so the test runner's summary is the last thing printed.
-test: tools
+test: tools chromium
 	$(CARGO) fmt --all --check
 	$(MAKE) lint-template
 	$(CARGO) build --locked --workspace --bins

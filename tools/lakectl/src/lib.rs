@@ -6,6 +6,7 @@
 //! - [`convert`]: Firehose's record format conversion (JSON rows to Snappy Parquet), played locally.
 //! - [`demo`]: the whole pipeline through the real function binaries.
 //! - [`query`]: `lakectl query`, SQL and the template's named queries over the lake through Glue.
+//! - [`report`]: `lakectl report`, the contact center at a glance as one self-contained HTML page.
 //! - [`bench`], [`bench_lake`]: the benchmarks behind `make bench`.
 
 /// The demo's PII token key: never use it for real data.
@@ -26,4 +27,6 @@ pub mod generate;
 pub mod lake;
 #[cfg(feature = "aws")]
 pub mod query;
+#[cfg(feature = "aws")]
+pub mod report;
 pub mod stream;

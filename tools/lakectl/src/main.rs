@@ -1,86 +1,278 @@
-//! lakectl: connect-lake's local driver.
+//! lakectl: connect-lake's local driver. The command line is declared once, below, with clap:
+//! `lakectl --help` and `lakectl <command> --help` print it, and a usage error exits with code 2.
 //!
 //! `lakectl demo [--contacts N] [--seed S] [--format parquet|json] [--keep-running] [--no-progress]`
-//! `lakectl backfill --bucket B --database D [--manifest KEY] [--errors FILE] INPUT...`
-//! `lakectl query [--database D] [--output table|csv|json] ('SQL' | --named NAME (--month YYYY-MM | --param V...) | --list)`
+//! `lakectl backfill [--bucket B] [--database D] [--format json|parquet] [--errors FILE] [--manifest KEY] INPUT...`
+//! `lakectl query [--database D] [--output table|csv|json] ('SQL' | --named NAME [--month YYYY-MM | --param V...] | --list)`
+//! `lakectl report [--out FILE] [--from YYYY-MM-DD --to YYYY-MM-DD] [--database D]`
 //! `lakectl bench [--bin-dir DIR] [--runs N]`
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: lakectl demo [--contacts N] [--seed S] [--format parquet|json] [--keep-running] [--no-progress]
-       lakectl backfill --bucket B --database D [--format json|parquet] [--errors FILE] INPUT...
-       lakectl query [--database D] [--output table|csv|json] ('SQL' | --named NAME (--month YYYY-MM | --param V...) | --list)
-       lakectl bench [--bin-dir DIR] [--runs N]";
+use clap::{Args, Parser, Subcommand};
+
+/// connect-lake's local driver: the local pipeline demo, backfill, SQL over the lake, the report,
+/// benchmarks.
+#[derive(Debug, Parser)]
+#[command(name = "lakectl")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The whole pipeline on this machine: synthetic traffic through the real function binaries,
+    /// against the local AWS emulator.
+    #[cfg(feature = "aws")]
+    Demo(DemoArgs),
+    /// Historical contact records (JSON lines, a JSON array, or gzip of either) into the lake,
+    /// through the same transform and catalog code as the functions.
+    #[cfg(feature = "aws")]
+    Backfill(BackfillArgs),
+    /// SQL, or one of template.yaml's Athena named queries, over the lake through the Glue
+    /// catalog. AWS_ENDPOINT_URL points it at the local emulator.
+    #[cfg(feature = "aws")]
+    Query(QueryArgs),
+    /// The contact center at a glance: one self-contained HTML page of charts from the lake.
+    #[cfg(feature = "aws")]
+    Report(ReportArgs),
+    /// Benchmarks of the function binaries (cold start, invocation time).
+    Bench(BenchArgs),
+}
 
 #[cfg(feature = "aws")]
-fn parse_demo(args: &[String]) -> Result<lakectl::demo::DemoOptions, String> {
-    let mut contacts = lakectl::demo::DemoOptions::default().contacts;
-    let mut seed = lakectl::demo::DemoOptions::default().seed;
-    let mut keep_running = false;
-    let mut progress = true;
-    let mut format = connect_lake::config::LakeFormat::Parquet;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
-        match arg.as_str() {
-            "--contacts" => contacts = value("--contacts")?.parse().map_err(|e| format!("--contacts: {e}"))?,
-            "--seed" => seed = value("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--format" => format = value("--format")?.parse().map_err(|e| format!("--format: {e}"))?,
-            "--keep-running" => keep_running = true,
-            "--no-progress" => progress = false,
-            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Contacts to generate (at least 1).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    contacts: Option<u64>,
+    /// Seed of the synthetic traffic.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Format of the Firehose tables (ctr, agent_events).
+    #[arg(long, value_name = "parquet|json", default_value = "parquet")]
+    format: connect_lake::config::LakeFormat,
+    /// Keep the emulator running after the demo, until Ctrl-C.
+    #[arg(long)]
+    keep_running: bool,
+    /// No progress bars.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+struct BackfillArgs {
+    /// The lake bucket [default: $LAKE_BUCKET].
+    #[arg(long, value_name = "B")]
+    bucket: Option<String>,
+    /// The Glue database [default: $GLUE_DATABASE, else connect_lake].
+    #[arg(long, value_name = "D")]
+    database: Option<String>,
+    /// Format of tables the catalog does not have yet [default: $LAKE_FORMAT, else the default
+    /// lake format]; when given, a catalog table of the other format is an error.
+    #[arg(long, value_name = "json|parquet")]
+    format: Option<connect_lake::config::LakeFormat>,
+    /// Where records that fail go, with their reason.
+    #[arg(long, value_name = "FILE", default_value = "backfill-errors.jsonl")]
+    errors: PathBuf,
+    /// Key of the manifest object (finished files by content hash) in the lake bucket.
+    #[arg(long, value_name = "KEY", default_value = "_backfill/manifest.json")]
+    manifest: String,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    /// Input files.
+    #[arg(value_name = "INPUT", required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["sql", "named", "list"]))]
+struct QueryArgs {
+    /// The Glue database [default: $GLUE_DATABASE, else connect_lake].
+    #[arg(long, value_name = "D")]
+    database: Option<String>,
+    /// Output form.
+    #[arg(long, value_name = "table|csv|json", default_value = "table")]
+    output: lakectl::query::Output,
+    /// The named query of template.yaml to run (see --list).
+    #[arg(long, value_name = "NAME")]
+    named: Option<String>,
+    /// Fills a named query's year and month parameters.
+    #[arg(long, value_name = "YYYY-MM", requires = "named", conflicts_with = "param")]
+    month: Option<String>,
+    /// One execution parameter (`?`), in order; repeat for each.
+    #[arg(long, value_name = "V")]
+    param: Vec<String>,
+    /// Lists the template's named queries.
+    #[arg(long)]
+    list: bool,
+    /// One SQL statement (quote it).
+    #[arg(value_name = "SQL")]
+    sql: Option<String>,
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// Where to write the page.
+    #[arg(long, value_name = "FILE", default_value = "report.html")]
+    out: PathBuf,
+    /// First UTC day of the window [default: the lake's first day of contacts].
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "to", value_parser = parse_day)]
+    from: Option<time::Date>,
+    /// Last UTC day of the window, included [default: the lake's last day of contacts].
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "from", value_parser = parse_day)]
+    to: Option<time::Date>,
+    /// The Glue database [default: $GLUE_DATABASE, else connect_lake].
+    #[arg(long, value_name = "D")]
+    database: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// Directory of the release binaries to measure [default: next to this binary].
+    #[arg(long, value_name = "DIR")]
+    bin_dir: Option<PathBuf>,
+    /// Measured runs per binary (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+}
+
+#[cfg(feature = "aws")]
+fn parse_day(text: &str) -> Result<time::Date, String> {
+    lakectl::report::parse_day(text).map_err(|e| e.to_string())
+}
+
+#[cfg(feature = "aws")]
+fn env_or(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+#[cfg(feature = "aws")]
+fn database_or_env(database: Option<String>) -> String {
+    database
+        .or_else(|| env_or("GLUE_DATABASE"))
+        .unwrap_or_else(|| "connect_lake".to_owned())
+}
+
+/// A usage error found after parsing (a value that depends on the environment): clap's message
+/// and exit code 2, as for any other.
+#[cfg(feature = "aws")]
+fn usage_error(subcommand: &str, message: &str) -> ExitCode {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    // Building propagates the binary's name into the subcommands' usage lines.
+    command.build();
+    let error = match command.find_subcommand_mut(subcommand) {
+        Some(sub) => sub.error(clap::error::ErrorKind::ValueValidation, message),
+        None => command.error(clap::error::ErrorKind::ValueValidation, message),
+    };
+    let _ = error.print();
+    ExitCode::from(2)
+}
+
+#[cfg(feature = "aws")]
+fn demo(runtime: &tokio::runtime::Runtime, args: DemoArgs) -> ExitCode {
+    let defaults = lakectl::demo::DemoOptions::default();
+    let contacts = args
+        .contacts
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(defaults.contacts);
+    let mut opts = lakectl::demo::DemoOptions::scaled(contacts, args.seed.unwrap_or(defaults.seed));
+    opts.keep_running = args.keep_running;
+    opts.progress = !args.no_progress;
+    opts.format = args.format;
+    match runtime.block_on(lakectl::demo::run(&opts)) {
+        Ok(report) => {
+            if !opts.keep_running {
+                println!("{}", lakectl::demo::summary(&report));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lakectl demo failed: {e}");
+            ExitCode::FAILURE
         }
     }
-    if contacts == 0 {
-        return Err("--contacts must be at least 1".into());
+}
+
+#[cfg(feature = "aws")]
+fn backfill(runtime: &tokio::runtime::Runtime, args: BackfillArgs) -> ExitCode {
+    use lakectl::backfill::{Backfill, BackfillOptions};
+    let env_format = env_or("LAKE_FORMAT");
+    let options = BackfillOptions {
+        bucket: args.bucket.or_else(|| env_or("LAKE_BUCKET")).unwrap_or_default(),
+        database: database_or_env(args.database),
+        format: args
+            .format
+            .or_else(|| env_format.as_deref().and_then(|f| f.parse().ok()))
+            .unwrap_or_default(),
+        format_requested: args.format.is_some() || env_format.is_some(),
+        errors_path: args.errors,
+        manifest_key: args.manifest,
+        pii_key: env_or("PII_TOKEN_KEY").unwrap_or_default(),
+        progress: !args.no_progress,
+        inputs: args.inputs,
+    };
+    if options.bucket.is_empty() {
+        return usage_error("backfill", "name the lake bucket with --bucket or LAKE_BUCKET");
     }
-    let mut opts = lakectl::demo::DemoOptions::scaled(contacts, seed);
-    opts.keep_running = keep_running;
-    opts.progress = progress;
-    opts.format = format;
-    Ok(opts)
+    if options.pii_key.is_empty() {
+        return usage_error(
+            "backfill",
+            "PII_TOKEN_KEY must be set: rows are tokenized exactly as the functions do",
+        );
+    }
+    if let Some(missing) = options.inputs.iter().find(|p| !p.is_file()) {
+        return usage_error("backfill", &format!("no such file: {}", missing.display()));
+    }
+    runtime.block_on(async {
+        let config = connect_lake::aws::sdk_config(&connect_lake::aws::AwsOptions::default()).await;
+        let backfill = match Backfill::new(&config, options) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("lakectl backfill: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match backfill.run().await {
+            Ok(r) => {
+                println!(
+                    "backfill: {} files loaded, {} skipped (in the manifest); {} records: {} Ok, {} Dropped, \
+                     {} failed (see {}); {} objects; {} partitions registered, {} already there",
+                    r.files_done,
+                    r.files_skipped,
+                    r.records,
+                    r.ok,
+                    r.dropped,
+                    r.failed,
+                    backfill.options.errors_path.display(),
+                    r.objects,
+                    r.partitions_created,
+                    r.partitions_existing
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("lakectl backfill failed: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }
 
 /// `lakectl query`: the endpoint, region and credentials come from the environment as for any
-/// AWS tool (`AWS_ENDPOINT_URL` points it at the local emulator); the database from `--database`,
-/// else `GLUE_DATABASE`, else `connect_lake`.
+/// AWS tool (`AWS_ENDPOINT_URL` points it at the local emulator).
 #[cfg(feature = "aws")]
-fn query(runtime: &tokio::runtime::Runtime, rest: &[String]) -> ExitCode {
-    use lakectl::query::{Output, month_params, named, named_queries, render};
-    let mut database = std::env::var("GLUE_DATABASE").unwrap_or_else(|_| "connect_lake".to_owned());
-    let mut output = Output::Table;
-    let (mut sql, mut name, mut month, mut params, mut list) = (None, None, None, Vec::new(), false);
-    let mut it = rest.iter();
-    let usage = |message: String| {
-        eprintln!("lakectl query: {message}\n{USAGE}");
-        ExitCode::from(2)
-    };
-    while let Some(arg) = it.next() {
-        let mut value = |flag: &str| it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
-        let step = match arg.as_str() {
-            "--database" => value("--database").map(|v| database = v),
-            "--output" => value("--output").and_then(|v| v.parse().map(|o| output = o)),
-            "--named" => value("--named").map(|v| name = Some(v)),
-            "--month" => value("--month").map(|v| month = Some(v)),
-            "--param" => value("--param").map(|v| params.push(v)),
-            "--list" => {
-                list = true;
-                Ok(())
-            }
-            flag if flag.starts_with("--") => Err(format!("unknown option {flag}")),
-            text if sql.is_none() => {
-                sql = Some(text.to_owned());
-                Ok(())
-            }
-            _ => Err("give one SQL statement (quote it)".to_owned()),
-        };
-        if let Err(message) = step {
-            return usage(message);
-        }
-    }
-    if list {
-        return match named_queries(lakectl::query::TEMPLATE) {
+fn query(runtime: &tokio::runtime::Runtime, args: QueryArgs) -> ExitCode {
+    use lakectl::query::{QueryCliError, TEMPLATE, month_params, named, named_queries, render};
+    if args.list {
+        return match named_queries(TEMPLATE) {
             Ok(all) => {
                 for q in all {
                     println!("{}\n    {}", q.name, q.description);
@@ -93,31 +285,25 @@ fn query(runtime: &tokio::runtime::Runtime, rest: &[String]) -> ExitCode {
             }
         };
     }
+    let database = database_or_env(args.database);
     let run = async {
-        let (text, values) = match (&sql, &name) {
-            (Some(text), None) => (text.clone(), params.clone()),
+        let (text, values) = match (args.sql, args.named) {
+            (Some(text), _) => (text, args.param),
             (None, Some(n)) => {
-                let q = named(lakectl::query::TEMPLATE, n)?;
-                let values = match &month {
+                let q = named(TEMPLATE, &n)?;
+                let values = match &args.month {
                     Some(m) => month_params(&q, m)?,
-                    None => params.clone(),
+                    None => args.param,
                 };
                 (q.sql, values)
             }
-            _ => {
-                return Err(lakectl::query::QueryCliError::Template(
-                    "give either SQL or --named NAME".to_owned(),
-                ));
-            }
+            (None, None) => return Err(QueryCliError::Template("give either SQL or --named NAME".to_owned())),
         };
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
         let lake = lake_query::LakeQuery::connect(&config, &database).await?;
         let result = lake.sql_with_params(&text, &values).await?;
-        Ok::<_, lakectl::query::QueryCliError>(render(&result, output)?)
+        Ok::<_, QueryCliError>(render(&result, args.output)?)
     };
-    if sql.is_none() == name.is_none() {
-        return usage("give either SQL or --named NAME".to_owned());
-    }
     match runtime.block_on(run) {
         Ok(text) => {
             println!("{text}");
@@ -130,26 +316,48 @@ fn query(runtime: &tokio::runtime::Runtime, rest: &[String]) -> ExitCode {
     }
 }
 
-fn bench(runtime: &tokio::runtime::Runtime, rest: &[String]) -> ExitCode {
-    let mut opts = lakectl::bench::BenchOptions {
-        bin_dir: lambda_harness::sibling_binary("firehose-transform")
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default(),
-        runs: 15,
-        init_samples: 9,
+/// `lakectl report`: configured by the environment as `lakectl query` is.
+#[cfg(feature = "aws")]
+fn report(runtime: &tokio::runtime::Runtime, args: ReportArgs) -> ExitCode {
+    use lakectl::report::{ReportOptions, Window, write_report};
+    let options = ReportOptions {
+        out: args.out,
+        window: match (args.from, args.to) {
+            (Some(from), Some(to)) => match Window::new(from, to) {
+                Ok(w) => Some(w),
+                Err(e) => return usage_error("report", &e.to_string()),
+            },
+            _ => None,
+        },
     };
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        match (arg.as_str(), it.next()) {
-            ("--bin-dir", Some(v)) => opts.bin_dir = v.into(),
-            ("--runs", Some(v)) => opts.runs = v.parse().unwrap_or(opts.runs),
-            _ => {
-                eprintln!("lakectl: bad bench arguments\n{USAGE}");
-                return ExitCode::from(2);
-            }
+    let database = database_or_env(args.database);
+    let run = async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+        write_report(&config, &database, &options).await
+    };
+    match runtime.block_on(run) {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lakectl report: {e}");
+            ExitCode::FAILURE
         }
     }
+}
+
+fn bench(runtime: &tokio::runtime::Runtime, args: BenchArgs) -> ExitCode {
+    let opts = lakectl::bench::BenchOptions {
+        bin_dir: args.bin_dir.unwrap_or_else(|| {
+            lambda_harness::sibling_binary("firehose-transform")
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default()
+        }),
+        runs: usize::try_from(args.runs).unwrap_or(usize::MAX),
+        init_samples: 9,
+    };
     match runtime.block_on(lakectl::bench::firehose_transform(&opts)) {
         Ok(report) => {
             println!("{report}");
@@ -163,11 +371,8 @@ fn bench(runtime: &tokio::runtime::Runtime, rest: &[String]) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((command, rest)) = args.split_first() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
-    };
+    // Usage errors exit 2 with clap's message; --help and --version exit 0.
+    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -175,41 +380,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match command.as_str() {
+    match cli.command {
         #[cfg(feature = "aws")]
-        "demo" => {
-            let opts = match parse_demo(rest) {
-                Ok(o) => o,
-                Err(e) => {
-                    eprintln!("lakectl: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            match runtime.block_on(lakectl::demo::run(&opts)) {
-                Ok(report) => {
-                    if !opts.keep_running {
-                        println!("{}", lakectl::demo::summary(&report));
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("lakectl demo failed: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Command::Demo(args) => demo(&runtime, args),
         #[cfg(feature = "aws")]
-        "backfill" => lakectl::backfill::main(&runtime, rest),
+        Command::Backfill(args) => backfill(&runtime, args),
         #[cfg(feature = "aws")]
-        "query" => query(&runtime, rest),
-        "bench" => bench(&runtime, rest),
-        "-h" | "--help" | "help" => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        other => {
-            eprintln!("lakectl: unknown or unavailable command {other}\n{USAGE}");
-            ExitCode::from(2)
-        }
+        Command::Query(args) => query(&runtime, args),
+        #[cfg(feature = "aws")]
+        Command::Report(args) => report(&runtime, args),
+        Command::Bench(args) => bench(&runtime, args),
     }
 }
