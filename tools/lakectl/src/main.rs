@@ -91,7 +91,8 @@ struct BackfillArgs {
 
 #[cfg(feature = "aws")]
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("what").required(true).args(["sql", "named", "list"]))]
+// `--list` lists whatever else is given, as it always has; SQL and --named exclude each other.
+#[command(group = clap::ArgGroup::new("what").required(true).multiple(true).args(["sql", "named", "list"]))]
 struct QueryArgs {
     /// The Glue database [default: $GLUE_DATABASE, else connect_lake].
     #[arg(long, value_name = "D")]
@@ -100,10 +101,10 @@ struct QueryArgs {
     #[arg(long, value_name = "table|csv|json", default_value = "table")]
     output: lakectl::query::Output,
     /// The named query of template.yaml to run (see --list).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "sql")]
     named: Option<String>,
     /// Fills a named query's year and month parameters.
-    #[arg(long, value_name = "YYYY-MM", requires = "named", conflicts_with = "param")]
+    #[arg(long, value_name = "YYYY-MM", conflicts_with_all = ["sql", "param"])]
     month: Option<String>,
     /// One execution parameter (`?`), in order; repeat for each.
     #[arg(long, value_name = "V")]
@@ -390,5 +391,63 @@ fn main() -> ExitCode {
         #[cfg(feature = "aws")]
         Command::Report(args) => report(&runtime, args),
         Command::Bench(args) => bench(&runtime, args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("lakectl").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_bad_runs_value_is_a_usage_error_not_ignored() {
+        for bad in ["x", "0", "-1"] {
+            assert!(parse(&["bench", "--runs", bad]).is_err(), "{bad}");
+        }
+        let Ok(Cli {
+            command: Command::Bench(args),
+        }) = parse(&["bench", "--runs", "3"])
+        else {
+            panic!("bench parses");
+        };
+        assert_eq!(args.runs, 3);
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn query_takes_sql_or_a_named_query_and_month_only_with_a_name() {
+        assert!(parse(&["query", "SELECT 1"]).is_ok());
+        assert!(parse(&["query", "--named", "x", "--month", "2026-03"]).is_ok());
+        assert!(parse(&["query", "--list"]).is_ok());
+        for bad in [
+            &["query"][..],
+            &["query", "--named", "x", "SELECT 1"],
+            &["query", "--month", "2026-03", "SELECT 1"],
+            &["query", "--output", "xml", "SELECT 1"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[cfg(feature = "aws")]
+    #[test]
+    fn report_takes_both_ends_of_a_window_as_days() {
+        assert!(parse(&["report", "--from", "2026-03-01", "--to", "2026-03-31"]).is_ok());
+        let missing_end = parse(&["report", "--from", "2026-03-01"]).map(|_| ()).unwrap_err();
+        assert_eq!(missing_end.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert!(parse(&["report", "--from", "March", "--to", "2026-03-31"]).is_err());
+        assert_eq!(
+            parse(&["report", "--help"]).map(|_| ()).unwrap_err().kind(),
+            clap::error::ErrorKind::DisplayHelp
+        );
     }
 }
