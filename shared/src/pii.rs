@@ -551,6 +551,12 @@ fn bare_email(value: &str) -> Option<String> {
 ///   too, but not PII: they are skipped, and only they. A date followed by a number
 ///   (`2026-01-01 +12065550100`) is still caught by the number.
 pub fn classify(value: &str) -> Option<PiiKind> {
+    // Most values (`true`, `gold`, `CS-389023`) have no `@` and too few digits to hold a number:
+    // answered without allocating, as the transform classifies every attribute of every contact.
+    let at_sign = value.contains(['@', '\u{ff20}']);
+    if !at_sign && value.chars().filter(|c| is_digit(fold_char(*c))).count() < 7 {
+        return None;
+    }
     let folded = fold_fullwidth(value);
     let mut chars: Vec<char> = folded.chars().collect();
     if chars.contains(&'@')
