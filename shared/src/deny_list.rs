@@ -48,6 +48,8 @@ pub const MAX_BUDGET_MS: u64 = 5_000;
 pub const MAX_REASON_CHARS: usize = 64;
 /// The fewest digits a prefix may have (`+1900*`, `+4420*`): fewer would match a country or more.
 pub const MIN_PREFIX_DIGITS: usize = 4;
+/// Rejected prefix lines named one by one in the log; beyond them only their number is logged.
+const MAX_NAMED_TOO_BROAD_LINES: usize = 5;
 /// The largest deny-list object read, 2 MiB: about 160,000 numbers. Measured (see the test
 /// `the_largest_allowed_list_and_its_refresh_fit_the_functions_memory`): a list costs about 10x
 /// its size in memory (175,000 entries: 20 MiB), and a refresh holds the old and the new list
@@ -203,14 +205,17 @@ impl DenyList {
             if entry.ends_with('*') {
                 if let Some(prefix) = parse_prefix(entry) {
                     if let Some(calling_code) = too_broad(&prefix) {
-                        // The calling code and the line number identify the line; no number is logged.
-                        tracing::warn!(
-                            config = CONFIG_NAME,
-                            line = i + 1,
-                            calling_code,
-                            min_prefix_digits = MIN_PREFIX_DIGITS,
-                            "deny list prefix rejected: it would match a whole country or more"
-                        );
+                        // The calling code and the line number identify the line; no number is
+                        // logged. The first few lines are named, the rest counted below.
+                        if list.too_broad_lines < MAX_NAMED_TOO_BROAD_LINES {
+                            tracing::warn!(
+                                config = CONFIG_NAME,
+                                line = i + 1,
+                                calling_code,
+                                min_prefix_digits = MIN_PREFIX_DIGITS,
+                                "deny list prefix rejected: it would match a whole country or more"
+                            );
+                        }
                         list.too_broad_lines += 1;
                         list.first_too_broad_line.get_or_insert(i + 1);
                         continue;
@@ -237,6 +242,13 @@ impl DenyList {
                 invalid: list.invalid_lines + list.too_broad_lines,
                 first_line,
             });
+        }
+        if list.too_broad_lines > MAX_NAMED_TOO_BROAD_LINES {
+            tracing::warn!(
+                config = CONFIG_NAME,
+                too_broad_lines = list.too_broad_lines,
+                "deny list prefixes rejected in all: they would match a whole country or more"
+            );
         }
         if let Some(first) = list.first_invalid_line {
             tracing::warn!(
