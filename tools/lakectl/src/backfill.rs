@@ -11,8 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -454,91 +453,6 @@ impl Backfill {
         report.objects += entry.objects;
         Ok(entry)
     }
-}
-
-fn usage_error(message: &str) -> ExitCode {
-    eprintln!("lakectl backfill: {message}");
-    ExitCode::from(2)
-}
-
-/// `lakectl backfill` from the command line.
-pub fn main(runtime: &tokio::runtime::Runtime, args: &[String]) -> ExitCode {
-    let env_or = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let mut options = BackfillOptions {
-        inputs: Vec::new(),
-        bucket: env_or("LAKE_BUCKET").unwrap_or_default(),
-        database: env_or("GLUE_DATABASE").unwrap_or_else(|| "connect_lake".to_owned()),
-        format: env_or("LAKE_FORMAT").and_then(|f| f.parse().ok()).unwrap_or_default(),
-        format_requested: env_or("LAKE_FORMAT").is_some(),
-        errors_path: PathBuf::from("backfill-errors.jsonl"),
-        manifest_key: "_backfill/manifest.json".to_owned(),
-        pii_key: env_or("PII_TOKEN_KEY").unwrap_or_default(),
-        progress: true,
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = || it.next().cloned();
-        match arg.as_str() {
-            "--bucket" => options.bucket = value().unwrap_or_default(),
-            "--database" => options.database = value().unwrap_or_default(),
-            "--format" => match value().map(|f| f.parse::<LakeFormat>()) {
-                Some(Ok(f)) => {
-                    options.format = f;
-                    options.format_requested = true;
-                }
-                _ => return usage_error("--format takes json or parquet"),
-            },
-            "--errors" => options.errors_path = value().map(PathBuf::from).unwrap_or_default(),
-            "--manifest" => options.manifest_key = value().unwrap_or_default(),
-            "--no-progress" => options.progress = false,
-            other if other.starts_with("--") => return usage_error(&format!("unknown option {other}")),
-            path => options.inputs.push(PathBuf::from(path)),
-        }
-    }
-    if options.bucket.is_empty() {
-        return usage_error("name the lake bucket with --bucket or LAKE_BUCKET");
-    }
-    if options.inputs.is_empty() {
-        return usage_error("name at least one input file");
-    }
-    if options.pii_key.is_empty() {
-        return usage_error("PII_TOKEN_KEY must be set: rows are tokenized exactly as the functions do");
-    }
-    if let Some(missing) = options.inputs.iter().find(|p| !Path::new(p).is_file()) {
-        return usage_error(&format!("no such file: {}", missing.display()));
-    }
-    runtime.block_on(async {
-        let config = connect_lake::aws::sdk_config(&connect_lake::aws::AwsOptions::default()).await;
-        let backfill = match Backfill::new(&config, options) {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("lakectl backfill: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        match backfill.run().await {
-            Ok(r) => {
-                println!(
-                    "backfill: {} files loaded, {} skipped (in the manifest); {} records: {} Ok, {} Dropped, {} failed (see {}); {} objects; {} partitions registered, {} already there",
-                    r.files_done,
-                    r.files_skipped,
-                    r.records,
-                    r.ok,
-                    r.dropped,
-                    r.failed,
-                    backfill.options.errors_path.display(),
-                    r.objects,
-                    r.partitions_created,
-                    r.partitions_existing
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("lakectl backfill failed: {e}");
-                ExitCode::FAILURE
-            }
-        }
-    })
 }
 
 #[cfg(test)]

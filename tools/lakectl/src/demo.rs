@@ -42,6 +42,8 @@ pub struct DemoOptions {
     /// The lake's format: Parquet as deployed (the demo plays Firehose's record format
     /// conversion), or JSON lines.
     pub format: LakeFormat,
+    /// Where to write `lakectl report`'s page of the demo lake (`make demo`: `.demo/report.html`).
+    pub report: Option<PathBuf>,
 }
 
 impl Default for DemoOptions {
@@ -56,6 +58,7 @@ impl Default for DemoOptions {
             keep_running: false,
             bin_dir: None,
             format: LakeFormat::Parquet,
+            report: None,
         }
     }
 }
@@ -158,6 +161,8 @@ pub struct DemoReport {
     /// Stage 5: every named query of the template, run on the lake.
     pub named_queries: Vec<crate::query::NamedRun>,
     pub consumption_elapsed: Duration,
+    /// The report page written at the end, as `lakectl report` describes it.
+    pub report: Option<String>,
 }
 
 fn binary(opts: &DemoOptions, name: &str) -> PathBuf {
@@ -203,12 +208,13 @@ pub async fn run(opts: &DemoOptions) -> Result<DemoReport, DemoError> {
             "The emulator stays up at {} until Ctrl-C. For example:",
             emulator.endpoint()
         );
-        println!("  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \\");
+        let me = std::env::current_exe().map_or_else(|_| "lakectl".to_owned(), |p| p.display().to_string());
         println!(
-            "  aws --endpoint-url {} s3 ls s3://{}/ --recursive | head",
-            emulator.endpoint(),
-            report.bucket
+            "  export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1",
+            emulator.endpoint()
         );
+        println!("  {me} query --named abandonment-by-queue --month {DEMO_MONTH}");
+        println!("  {me} query 'SELECT channel, count(*) AS contacts FROM ctr GROUP BY channel'");
         let _ = tokio::signal::ctrl_c().await;
     }
     Ok(report)
@@ -542,6 +548,19 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
         .await
         .map_err(|e| DemoError::Query(e.to_string()))?;
     report.consumption_elapsed = started.elapsed();
+    if let Some(out) = &opts.report {
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DemoError::Query(format!("{}: {e}", dir.display())))?;
+        }
+        let options = crate::report::ReportOptions {
+            out: out.clone(),
+            window: None,
+        };
+        let written = crate::report::write_report(&config, &names.database, &options)
+            .await
+            .map_err(|e| DemoError::Query(format!("the report: {e}")))?;
+        report.report = Some(written.to_string());
+    }
     Ok(report)
 }
 
@@ -745,6 +764,9 @@ pub fn summary(report: &DemoReport) -> String {
             let _ = writeln!(s, "   {line}");
         }
     }
+    if let Some(page) = &report.report {
+        let _ = writeln!(s, "\n   the contact center at a glance, {page}");
+    }
     let _ = writeln!(
         s,
         "\nwhere to look: s3://{}/ (emulator at {})",
@@ -761,12 +783,7 @@ pub fn summary(report: &DemoReport) -> String {
     );
     let _ = writeln!(
         s,
-        "   list them: make demo DEMO_ARGS=--keep-running, then aws --endpoint-url <endpoint> s3 ls s3://{}/ --recursive",
-        report.bucket
-    );
-    let _ = writeln!(
-        s,
-        "   query them: with --keep-running, AWS_ENDPOINT_URL=<endpoint> lakectl query --named abandonment-by-queue --month {DEMO_MONTH}"
+        "   query them: make demo DEMO_ARGS=--keep-running leaves the emulator up and prints the lakectl query commands"
     );
     s
 }

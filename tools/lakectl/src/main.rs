@@ -60,6 +60,12 @@ struct DemoArgs {
     /// No progress bars.
     #[arg(long)]
     no_progress: bool,
+    /// Where the demo writes `lakectl report`'s page of the lake it built.
+    #[arg(long, value_name = "FILE", default_value = ".demo/report.html")]
+    report: PathBuf,
+    /// Skip the report page.
+    #[arg(long)]
+    no_report: bool,
 }
 
 #[cfg(feature = "aws")]
@@ -188,6 +194,7 @@ fn demo(runtime: &tokio::runtime::Runtime, args: DemoArgs) -> ExitCode {
     opts.keep_running = args.keep_running;
     opts.progress = !args.no_progress;
     opts.format = args.format;
+    opts.report = (!args.no_report).then_some(args.report);
     match runtime.block_on(lakectl::demo::run(&opts)) {
         Ok(report) => {
             if !opts.keep_running {
