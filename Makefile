@@ -93,4 +93,8 @@ bench:
 	$(CARGO) build --locked --profile tooling -p lakectl --no-default-features
 	$(TARGET_DIR)/tooling/lakectl bench --bin-dir $(TARGET_DIR)/release
 	$(CARGO) bench --locked -p fraud-router
+	# The lake as readers see it: a backfilled Parquet lake, the named queries through Glue. The
+	# driver is the debug build `make demo` uses (an optimised DataFusion build takes long on 2 cores).
+	$(CARGO) build --locked -p lakectl
+	$(TARGET_DIR)/debug/lakectl bench-lake --contacts 20000
 -include $(wildcard mk/*.mk)

@@ -1,6 +1,7 @@
 //! The consumption benchmark: a lake of N generated contacts loaded with `lakectl backfill`
 //! (Parquet, as deployed) into the local emulator, then every named query of `template.yaml`
-//! run through the Glue catalog, cold and warm. Part of `make bench`.
+//! run through the Glue catalog, cold and warm: `lakectl bench-lake`, the last step of
+//! `make bench`.
 
 use std::fmt;
 use std::io::Write as _;

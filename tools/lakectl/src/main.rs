@@ -40,6 +40,38 @@ enum Command {
     Report(ReportArgs),
     /// Benchmarks of the function binaries (cold start, invocation time).
     Bench(BenchArgs),
+    /// The consumption benchmark: N contacts backfilled as Parquet into the local emulator, then
+    /// every named query over ctr through the Glue catalog, cold and warm.
+    #[cfg(feature = "aws")]
+    BenchLake(BenchLakeArgs),
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+struct BenchLakeArgs {
+    /// Contacts to generate and backfill.
+    #[arg(long, value_name = "N", default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..))]
+    contacts: u64,
+    /// Seed of the synthetic traffic.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+}
+
+#[cfg(feature = "aws")]
+fn bench_lake(runtime: &tokio::runtime::Runtime, args: BenchLakeArgs) -> ExitCode {
+    let contacts = usize::try_from(args.contacts).unwrap_or(usize::MAX);
+    match runtime.block_on(lakectl::bench_lake::named_queries_on_backfilled_lake(
+        contacts, args.seed,
+    )) {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lakectl bench-lake failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[cfg(feature = "aws")]
@@ -398,6 +430,8 @@ fn main() -> ExitCode {
         #[cfg(feature = "aws")]
         Command::Report(args) => report(&runtime, args),
         Command::Bench(args) => bench(&runtime, args),
+        #[cfg(feature = "aws")]
+        Command::BenchLake(args) => bench_lake(&runtime, args),
     }
 }
 
