@@ -65,14 +65,7 @@ async fn backfill_loads_good_records_reports_bad_ones_and_a_rerun_adds_nothing()
         "1-based record numbers"
     );
 
-    let objects_after_first = s3
-        .list_objects_v2()
-        .bucket("lake")
-        .prefix("ctr/")
-        .send()
-        .await
-        .unwrap()
-        .key_count();
+    let objects_after_first = ctr_keys(&s3).await.len();
     let partitions = glue
         .get_partitions()
         .database_name("connect_lake")
@@ -99,14 +92,7 @@ async fn backfill_loads_good_records_reports_bad_ones_and_a_rerun_adds_nothing()
     let second = Backfill::new(&config, options).unwrap().run().await.unwrap();
     assert_eq!(second.files_skipped, 1);
     assert_eq!(second.records, 0, "the manifest says the file is done");
-    let objects_after_second = s3
-        .list_objects_v2()
-        .bucket("lake")
-        .prefix("ctr/")
-        .send()
-        .await
-        .unwrap()
-        .key_count();
+    let objects_after_second = ctr_keys(&s3).await.len();
     assert_eq!(objects_after_first, objects_after_second);
     assert_eq!(
         std::fs::read_to_string(&errors).unwrap().lines().count(),
@@ -127,17 +113,7 @@ async fn a_parquet_backfill_is_queryable_and_a_json_backfill_into_it_is_refused(
     let options = connect_lake_e2e::backfill_options(&dir, input);
     let first = Backfill::new(&config, options.clone()).unwrap().run().await.unwrap();
     assert_eq!((first.ok, first.failed), (80, 0));
-    let keys: Vec<String> = s3
-        .list_objects_v2()
-        .bucket("lake")
-        .prefix("ctr/")
-        .send()
-        .await
-        .unwrap()
-        .contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_owned))
-        .collect();
+    let keys = ctr_keys(&s3).await;
     assert!(
         !keys.is_empty() && keys.iter().all(|k| k.ends_with(".parquet")),
         "{keys:?}"
@@ -178,14 +154,21 @@ async fn a_parquet_backfill_is_queryable_and_a_json_backfill_into_it_is_refused(
         refused.contains("exists in Glue") && refused.contains("Nothing was written"),
         "{refused}"
     );
-    let after = s3
-        .list_objects_v2()
+    let after = ctr_keys(&s3).await.len();
+    assert_eq!(after, keys.len(), "no object added");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The keys under `ctr/` in the test lake.
+async fn ctr_keys(s3: &aws_sdk_s3::Client) -> Vec<String> {
+    s3.list_objects_v2()
         .bucket("lake")
         .prefix("ctr/")
         .send()
         .await
         .unwrap()
-        .key_count();
-    assert_eq!(after.unwrap_or_default() as usize, keys.len(), "no object added");
-    let _ = std::fs::remove_dir_all(&dir);
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
 }
