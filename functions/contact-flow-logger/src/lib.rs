@@ -18,20 +18,26 @@
 //! attributes are logged by key only. It carries `"record": "contact_flow_log"`, which the log subscription filters on to ship
 //! records into `contact_flow_logs/` in the lake.
 
+mod config;
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::io::Write;
+use std::sync::Arc;
 
-use connect_lake::config::{self, ConfigError, Env};
 use connect_lake::contact_flow::{ContactFlowEvent, is_id_like};
 use connect_lake::deny_list::{self, DenyCheck, DenyListCache};
 use connect_lake::flat_answer::{self, FlatAnswer};
 use connect_lake::pii::{self, AttributeKeys, AttributeRule, Tokenizer};
-use connect_lake::remote_config::{self, RemoteSettings};
+use connect_lake::remote_config::S3Source;
 use connect_lake::telemetry::Metrics;
+use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+pub use crate::config::Config;
 
 /// The function's name, as its metrics' `Function` dimension.
 pub const FUNCTION: &str = "contact-flow-logger";
@@ -48,39 +54,6 @@ pub const MAX_LOGGED_VALUE_CHARS: usize = 256;
 /// Longest metric dimension value; longer flow or step names are cut.
 pub const MAX_DIMENSION_CHARS: usize = 64;
 
-/// The function's configuration, read once at start-up.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub tokenizer: Tokenizer,
-    /// `PII_ATTRIBUTE_KEYS` (added to [`pii::DEFAULT_PII_ATTRIBUTE_KEYS`]) and `CLEAR_ATTRIBUTE_KEYS`
-    /// (default none): block-parameter keys whose values are always tokenized, or always logged in
-    /// clear. Parameters are usually mapped from contact attributes, so the same lists apply.
-    pub attribute_keys: AttributeKeys,
-    pub metrics_namespace: String,
-    /// `None` without `DENY_LIST_URI`.
-    pub deny_list: Option<RemoteSettings>,
-    /// `CONFIG_BUCKET_OWNER`: the account that must own the deny list's bucket. `None`: the
-    /// function's own account, from the invoked function's ARN.
-    pub config_bucket_owner: Option<String>,
-}
-
-impl Config {
-    /// Reads `PII_TOKEN_KEY`, `PII_ATTRIBUTE_KEYS`, `CLEAR_ATTRIBUTE_KEYS`, `METRICS_NAMESPACE`,
-    /// `DENY_LIST_URI`, `DENY_LIST_TTL_SECONDS`, `DENY_LIST_BUDGET_MS` and `CONFIG_BUCKET_OWNER`.
-    ///
-    /// # Errors
-    /// A [`ConfigError`] naming the variable that is missing or malformed.
-    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        Ok(Config {
-            tokenizer: config::tokenizer(env)?,
-            attribute_keys: pii::attribute_keys_from_env(env)?,
-            metrics_namespace: config::metrics_namespace(env),
-            deny_list: deny_list::settings_from_env(env)?,
-            config_bucket_owner: remote_config::bucket_owner_from_env(env)?,
-        })
-    }
-}
-
 /// The handler's dependencies, built once.
 #[derive(Debug, Clone)]
 pub struct Logger {
@@ -88,6 +61,8 @@ pub struct Logger {
     attribute_keys: AttributeKeys,
     metrics_namespace: String,
     deny_list: Option<DenyListCache>,
+    /// The deny list's S3 source, told the function's own account on each invocation.
+    source: Option<Arc<S3Source>>,
 }
 
 /// One log record. Every text field is either a fixed code, an id-shaped id, or scrubbed.
@@ -169,6 +144,26 @@ impl Logger {
             attribute_keys: config.attribute_keys.clone(),
             metrics_namespace: config.metrics_namespace.clone(),
             deny_list,
+            source: None,
+        }
+    }
+
+    /// The logger as the Lambda runs it: the deny list (when `DENY_LIST_URI` is set) read through
+    /// `s3`, whose bucket must belong to `CONFIG_BUCKET_OWNER` or else to the function's account.
+    /// `s3` is `None` when there is no deny list to read.
+    pub fn from_config(config: &Config, s3: Option<S3Source>) -> Self {
+        let source = s3.map(|s| Arc::new(s.with_expected_bucket_owner(config.config_bucket_owner.clone())));
+        let deny_list = match (&config.deny_list, &source) {
+            (Some(settings), Some(source)) => Some(deny_list::cache(
+                settings.clone(),
+                Arc::clone(source) as _,
+                &config.metrics_namespace,
+            )),
+            _ => None,
+        };
+        Logger {
+            source,
+            ..Logger::new(config, deny_list)
         }
     }
 
@@ -201,14 +196,29 @@ impl Logger {
         value.map(|v| if is_id_like(v) { v.to_owned() } else { self.scrub(v) })
     }
 
-    /// Handles one invocation. Never fails: whatever the event, there is an answer.
-    pub async fn handle(&self, event: &ContactFlowEvent) -> Outcome {
+    /// The Lambda handler: processes the event, writes the record and the metrics (the one place
+    /// this function emits them), and answers. Never fails: `ContactFlowEvent` deserializes from
+    /// any payload, so Connect never sees a function error from this function.
+    ///
+    /// # Errors
+    /// None: the error type is [`Infallible`].
+    pub async fn handle(&self, event: LambdaEvent<ContactFlowEvent>) -> Result<FlatAnswer, Infallible> {
+        // Without CONFIG_BUCKET_OWNER the deny list's bucket must be the function's own account's,
+        // known from the first invocation, before the list is first read.
+        if let Some(source) = &self.source {
+            source.own_account_from_arn(&event.context.invoked_function_arn);
+        }
+        Ok(self.process(&event.payload).await.emit())
+    }
+
+    /// Processes one invocation without writing anything. Whatever the event, there is an answer.
+    pub async fn process(&self, event: &ContactFlowEvent) -> Outcome {
         let caller = event.customer_phone();
         let deny = deny_list::check(self.deny_list.as_ref(), caller).await;
         self.outcome(event, deny)
     }
 
-    /// The pure part of [`Logger::handle`]: everything but the deny-list lookup.
+    /// The pure part of [`Logger::process`]: everything but the deny-list lookup.
     pub fn outcome(&self, event: &ContactFlowEvent, deny: DenyCheck) -> Outcome {
         let cd = &event.contact_data;
         if !event.is_recognised() {

@@ -297,12 +297,12 @@ fn logger_with_list(list: &str) -> Logger {
 #[tokio::test]
 async fn the_handler_checks_the_customer_number_against_the_deny_list() {
     let logger = logger_with_list(&fixture_text("../deny-list.txt"));
-    let o = logger.handle(&fixture("deny-listed-caller.json")).await;
+    let o = logger.process(&fixture("deny-listed-caller.json")).await;
     assert_eq!(o.answer.get("deny"), Some("true"));
     assert_eq!(o.answer.get("deny_reason"), Some("robocall_ring"));
-    let o = logger.handle(&fixture("sip-attributes-benign.json")).await;
+    let o = logger.process(&fixture("sip-attributes-benign.json")).await;
     assert_eq!((o.answer.get("deny"), o.record.deny_list), (Some("false"), "miss"));
-    let o = logger.handle(&fixture("chat-contact.json")).await;
+    let o = logger.process(&fixture("chat-contact.json")).await;
     assert_eq!(o.record.deny_list, "no_number");
 }
 

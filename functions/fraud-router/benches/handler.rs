@@ -130,7 +130,7 @@ async fn run(iterations: usize) {
     let warm = ContactFlowEvent::from_slice(
         &std::fs::read(events_dir().join("fraud-router/deny-listed-caller.json")).expect("fixture"),
     );
-    let warmed = router.handle(&warm).await.answer;
+    let warmed = router.process(&warm).await.answer;
     assert_eq!(
         warmed.get("risk_level"),
         Some("high"),
@@ -169,9 +169,9 @@ async fn run(iterations: usize) {
         for (_, bytes) in files.iter().cycle().take(files.len() * 20) {
             let event: ContactFlowEvent = serde_json::from_slice(bytes).expect("lenient");
             if function == "fraud-router" {
-                std::hint::black_box(router.handle(&event).await.answer);
+                std::hint::black_box(router.process(&event).await.answer);
             } else {
-                std::hint::black_box(logger.handle(&event).await.answer);
+                std::hint::black_box(logger.process(&event).await.answer);
             }
         }
         for i in 0..iterations {
@@ -180,9 +180,9 @@ async fn run(iterations: usize) {
             let started = Instant::now();
             let event: ContactFlowEvent = serde_json::from_slice(bytes).expect("lenient");
             let answer = if function == "fraud-router" {
-                router.handle(&event).await.write(&mut sink, &mut sink2, 0)
+                router.process(&event).await.write(&mut sink, &mut sink2, 0)
             } else {
-                logger.handle(&event).await.write(&mut sink, &mut sink2, 0)
+                logger.process(&event).await.write(&mut sink, &mut sink2, 0)
             };
             let body = serde_json::to_vec(&answer).expect("answer serializes");
             std::hint::black_box(body);

@@ -19,27 +19,30 @@
 //! "fraud_decision"`) with the facts behind it and no raw number, as training data for a fraud
 //! model, and counted in EMF metrics per level and per reason.
 
+mod config;
 pub mod policy;
 pub mod signals;
 
 use std::borrow::Cow;
+use std::convert::Infallible;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connect_lake::config::{self, ConfigError, Env, S3Uri, names};
 use connect_lake::contact_flow::{ContactFlowEvent, is_id_like};
 use connect_lake::deny_list::{self, DenyCheck, DenyListCache};
 use connect_lake::flat_answer::FlatAnswer;
 use connect_lake::pii::Tokenizer;
-use connect_lake::remote_config::{ConfigSource, Parser, RemoteConfig, RemoteSettings};
+use connect_lake::remote_config::{ConfigSource, Parser, RemoteConfig, RemoteSettings, S3Source};
 use connect_lake::telemetry::{Metrics, Unit};
+use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
 
-use crate::policy::{Level, MAX_POLICY_BYTES, Policy, PolicyError};
+pub use crate::config::Config;
+use crate::policy::{Level, Policy, PolicyError};
 use crate::signals::{CallFacts, Reason};
 
 /// The function's name, as its metrics' `Function` dimension.
@@ -58,53 +61,6 @@ pub const MAX_ID_CHARS: usize = 128;
 
 /// A cached, refreshed policy from `FRAUD_POLICY_URI`.
 pub type PolicyCache = RemoteConfig<Policy>;
-
-/// The function's configuration, read once at start-up.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub tokenizer: Tokenizer,
-    pub metrics_namespace: String,
-    /// `None` without `DENY_LIST_URI`.
-    pub deny_list: Option<RemoteSettings>,
-    /// `None` without `FRAUD_POLICY_URI`: the built-in policy applies.
-    pub policy: Option<RemoteSettings>,
-    /// The longest a decision may take: the deny-list budget plus [`DECISION_MARGIN`].
-    pub decision_budget: Duration,
-}
-
-impl Config {
-    /// Reads `PII_TOKEN_KEY`, `METRICS_NAMESPACE`, `DENY_LIST_URI`, `DENY_LIST_TTL_SECONDS`,
-    /// `DENY_LIST_BUDGET_MS` and `FRAUD_POLICY_URI`. The policy is refreshed on the deny list's TTL
-    /// and waited for within the same budget.
-    ///
-    /// # Errors
-    /// A [`ConfigError`] naming the variable that is missing or malformed.
-    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let (ttl, budget) = deny_list::timing_from_env(env)?;
-        let policy = match config::optional(env, names::FRAUD_POLICY_URI) {
-            None => None,
-            Some(uri) => {
-                let uri: S3Uri = uri.parse().map_err(|reason| ConfigError::Invalid {
-                    name: names::FRAUD_POLICY_URI,
-                    reason,
-                })?;
-                Some(RemoteSettings {
-                    ttl,
-                    budget,
-                    max_bytes: MAX_POLICY_BYTES,
-                    ..RemoteSettings::new(uri)
-                })
-            }
-        };
-        Ok(Config {
-            tokenizer: config::tokenizer(env)?,
-            metrics_namespace: config::metrics_namespace(env),
-            deny_list: deny_list::settings_from_env(env)?,
-            policy,
-            decision_budget: budget + DECISION_MARGIN,
-        })
-    }
-}
 
 /// A policy cache reading through `source`; documents that do not validate count as failed loads.
 pub fn policy_cache(settings: RemoteSettings, source: Arc<dyn ConfigSource>, metrics_namespace: &str) -> PolicyCache {
@@ -235,6 +191,31 @@ impl Router {
         }
     }
 
+    /// The router as the Lambda runs it: the built-in policy, and the deny list and policy caches
+    /// (those `Config` names) reading through `s3`, which is `None` when there is nothing to read.
+    ///
+    /// # Errors
+    /// [`PolicyError`] when the built-in policy does not validate.
+    pub fn from_config(config: &Config, s3: Option<S3Source>) -> Result<Self, PolicyError> {
+        let builtin = Policy::builtin()?;
+        let source: Option<Arc<dyn ConfigSource>> = s3.map(|s| Arc::new(s) as _);
+        let namespace = config.metrics_namespace.as_str();
+        let (deny_list, policy) = match &source {
+            Some(source) => (
+                config
+                    .deny_list
+                    .clone()
+                    .map(|s| deny_list::cache(s, Arc::clone(source), namespace)),
+                config
+                    .policy
+                    .clone()
+                    .map(|s| policy_cache(s, Arc::clone(source), namespace)),
+            ),
+            None => (None, None),
+        };
+        Ok(Router::new(config, builtin, deny_list, policy))
+    }
+
     /// The policy in force: the one from `FRAUD_POLICY_URI` once loaded, else the built-in one.
     async fn policy(&self) -> Arc<Policy> {
         match &self.policy {
@@ -263,8 +244,19 @@ impl Router {
         Ok(Assessed { facts, deny, policy })
     }
 
-    /// Handles one invocation. Never fails: whatever the event, there is an answer within the budget.
-    pub async fn handle(&self, event: &ContactFlowEvent) -> Outcome {
+    /// The Lambda handler: decides, writes the record and the metrics (the one place this
+    /// function emits them), and answers. `ContactFlowEvent` deserializes from any payload, so
+    /// every invocation gets an answer: Connect never sees a function error from this function.
+    ///
+    /// # Errors
+    /// None: the error type is [`Infallible`].
+    pub async fn handle(&self, event: LambdaEvent<ContactFlowEvent>) -> Result<FlatAnswer, Infallible> {
+        Ok(self.process(&event.payload).await.emit())
+    }
+
+    /// Decides one invocation without writing anything. Whatever the event, there is an answer
+    /// within the budget.
+    pub async fn process(&self, event: &ContactFlowEvent) -> Outcome {
         let started = Instant::now();
         let assessed = match tokio::time::timeout(self.decision_budget, self.assess(event)).await {
             Ok(result) => result,

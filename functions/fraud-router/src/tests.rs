@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use connect_lake::config::S3Uri;
 use connect_lake::contact_flow::sip;
 use connect_lake::deny_list::MatchKind;
 use connect_lake::flat_answer::{MAX_ANSWER_BYTES, is_flat_safe};
@@ -9,6 +10,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::policy::MAX_POLICY_BYTES;
 use crate::signals::{Caller, Forwarding, HeaderIdentity, OliClass, parse_oli};
 
 const KEY: &str = "unit-test-key-0123456789abcdefghij";
@@ -409,7 +411,7 @@ fn an_event_that_is_not_a_contact_flow_event_degrades_to_the_safe_default() {
         .enable_all()
         .build()
         .unwrap()
-        .block_on(router().handle(&event));
+        .block_on(router().process(&event));
     assert_eq!(
         o.answer.to_json(),
         r#"{"risk_level":"unknown","route":"standard","risk_score":"0","reasons":"degraded","policy_version":"builtin-2026.1"}"#
@@ -440,7 +442,7 @@ async fn when_the_decision_overruns_its_budget_the_answer_degrades_within_it() {
     };
     let router = Router::new(&config, builtin(), Some(deny), None);
     let started = Instant::now();
-    let o = router.handle(&fixture("sip-attributes-benign.json")).await;
+    let o = router.process(&fixture("sip-attributes-benign.json")).await;
     assert_eq!(started.elapsed(), Duration::from_millis(200));
     assert_eq!(o.answer.get("risk_level"), Some("unknown"));
     assert_eq!(o.answer.get("reasons"), Some("degraded"));
@@ -458,7 +460,7 @@ async fn an_unreachable_deny_list_and_policy_cost_one_budget_and_fail_open() {
     let policy = policy_cache(settings("fraud-policy.json"), source, "Test");
     let router = Router::new(&config(), builtin(), Some(deny), Some(policy));
     let started = Instant::now();
-    let o = router.handle(&fixture("deny-listed-caller.json")).await;
+    let o = router.process(&fixture("deny-listed-caller.json")).await;
     assert_eq!(
         started.elapsed(),
         Duration::from_millis(300),
@@ -482,7 +484,7 @@ async fn a_policy_from_the_source_replaces_the_builtin_and_an_invalid_one_is_rej
     };
     let cache = policy_cache(settings, Arc::clone(&source) as Arc<dyn ConfigSource>, "Test");
     let router = Router::new(&config(), builtin(), None, Some(cache.clone()));
-    let o = router.handle(&fixture("null-endpoints-and-queue.json")).await;
+    let o = router.process(&fixture("null-endpoints-and-queue.json")).await;
     assert_eq!(o.answer.get("policy_version"), Some("sample-2026.05"));
     assert_eq!(
         (o.answer.get("risk_level"), o.answer.get("route")),
@@ -492,10 +494,10 @@ async fn a_policy_from_the_source_replaces_the_builtin_and_an_invalid_one_is_rej
     // A broken replacement: rejected, the last good policy stays.
     source.put(&uri, br#"{"version": "broken", "weights": {}}"#.to_vec());
     tokio::time::sleep(Duration::from_millis(60)).await;
-    router.handle(&fixture("null-endpoints-and-queue.json")).await;
+    router.process(&fixture("null-endpoints-and-queue.json")).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(cache.stats().failed, 1);
-    let o = router.handle(&fixture("null-endpoints-and-queue.json")).await;
+    let o = router.process(&fixture("null-endpoints-and-queue.json")).await;
     assert_eq!(o.answer.get("policy_version"), Some("sample-2026.05"));
 }
 
