@@ -30,9 +30,10 @@ mod store;
 mod table;
 mod trino;
 mod unnest;
+pub mod views;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use datafusion::catalog::{MemoryCatalogProvider, SchemaProvider, TableProvider};
@@ -162,22 +163,39 @@ impl QueryError {
     }
 }
 
+type Provided = Result<Arc<dyn TableProvider>, String>;
+
 /// The Glue database as a DataFusion schema: every table `GetTables` listed, each readable or
 /// carrying the reason it is not (reported when a query uses it, so one odd table does not
-/// break queries of the others).
+/// break queries of the others), and the managed-lake [`views`], which replace any Glue
+/// `VIRTUAL_VIEW` of the same name (Athena's copy of the same SQL).
 #[derive(Debug)]
 struct GlueSchema {
-    tables: BTreeMap<String, Result<Arc<dyn TableProvider>, String>>,
+    tables: RwLock<BTreeMap<String, Provided>>,
+}
+
+impl GlueSchema {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Provided>> {
+        // A panic while the lock was held cannot leave the map half-written: insert is one call.
+        self.tables.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn insert(&self, name: &str, provided: Provided) {
+        self.tables
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name.to_owned(), provided);
+    }
 }
 
 #[async_trait::async_trait]
 impl SchemaProvider for GlueSchema {
     fn table_names(&self) -> Vec<String> {
-        self.tables.keys().cloned().collect()
+        self.read().keys().cloned().collect()
     }
 
     async fn table(&self, name: &str) -> datafusion::error::Result<Option<Arc<dyn TableProvider>>> {
-        match self.tables.get(name) {
+        match self.read().get(name) {
             None => Ok(None),
             Some(Ok(provider)) => Ok(Some(Arc::clone(provider))),
             Some(Err(problem)) => Err(DataFusionError::External(Box::new(TableDefinitionError {
@@ -188,7 +206,7 @@ impl SchemaProvider for GlueSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.tables.contains_key(name)
+        self.read().contains_key(name)
     }
 }
 
@@ -220,7 +238,7 @@ impl LakeQuery {
             database: database.to_owned(),
             config: config.clone(),
         });
-        let tables: BTreeMap<String, Result<Arc<dyn TableProvider>, String>> = listed
+        let tables: BTreeMap<String, Provided> = listed
             .into_iter()
             .map(|(name, table)| {
                 let provider = table
@@ -228,7 +246,6 @@ impl LakeQuery {
                 (name, provider)
             })
             .collect();
-        let names = tables.keys().cloned().collect();
 
         // SQL identifiers are folded to lower case, as Glue's names are.
         let schema_name = database.to_ascii_lowercase();
@@ -238,10 +255,13 @@ impl LakeQuery {
             .set_str("datafusion.sql_parser.dialect", "generic");
         let ctx = SessionContext::new_with_config(session);
         let lake_catalog = MemoryCatalogProvider::new();
+        let schema = Arc::new(GlueSchema {
+            tables: RwLock::new(tables),
+        });
         datafusion::catalog::CatalogProvider::register_schema(
             &lake_catalog,
             &schema_name,
-            Arc::new(GlueSchema { tables }),
+            Arc::clone(&schema) as Arc<dyn SchemaProvider>,
         )
         .map_err(|e| QueryError::Catalog {
             database: database.to_owned(),
@@ -249,6 +269,8 @@ impl LakeQuery {
         })?;
         ctx.register_catalog(CATALOG, Arc::new(lake_catalog));
         trino::register(&ctx);
+        views::register_all(&ctx, |name, provided| schema.insert(name, provided)).await;
+        let names = schema.table_names();
         Ok(LakeQuery { ctx, tables: names })
     }
 
@@ -261,7 +283,7 @@ impl LakeQuery {
         Ok(params::count(&params::parse(sql)?))
     }
 
-    /// The catalog's tables, sorted.
+    /// The catalog's tables and the managed-lake [`views`], sorted.
     pub fn tables(&self) -> Vec<String> {
         self.tables.clone()
     }
