@@ -88,6 +88,12 @@ pub fn write_json_line(out: &mut impl Write, record: &impl serde::Serialize) -> 
     out.flush()
 }
 
+/// Emits metric sets to stdout, where Lambda picks EMF lines up: the one way every function emits
+/// its metrics, once per invocation, from its handler. A failed write is logged, never fatal.
+pub fn emit(metrics: &[Metrics]) {
+    write_metrics(&mut std::io::stdout().lock(), metrics, now_millis());
+}
+
 /// Writes every metric set to `out`; a failed write is logged, never fatal.
 pub fn write_metrics(out: &mut impl Write, metrics: &[Metrics], timestamp_ms: i64) {
     for m in metrics {

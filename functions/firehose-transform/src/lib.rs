@@ -13,6 +13,7 @@
 //! the `ctr` and `agent_events` rows, [`firehose`] the Firehose wire types, and this file the batch
 //! transform (decode, dedupe, the 6 MB size guard) that `main.rs` wires to the runtime.
 
+mod config;
 pub mod ctr;
 pub mod firehose;
 
@@ -20,116 +21,18 @@ use std::collections::HashMap;
 
 use crate::ctr::{AgentEvent, ContactRecord, FlattenError, flatten_agent_event, flatten_ctr};
 use crate::firehose::{
-    FirehoseRecord, FirehoseRequest, FirehoseResponse, FirehoseResponseRecord, MAX_RESPONSE_BYTES, Metadata,
-    RecordResult, frame_len, json_string_len,
+    FirehoseRecord, FirehoseRequest, FirehoseResponse, FirehoseResponseRecord, Metadata, RecordResult, frame_len,
+    json_string_len,
 };
 use base64_simd::STANDARD as B64;
-use connect_lake::config::{self, ConfigError, Env, names};
-use connect_lake::pii::{self, AgentUsername, AttributeKeys, PiiRules, Tokenizer};
 use connect_lake::schema::{AGENT_EVENTS, CTR, PartitionValues};
 use connect_lake::telemetry::{Metrics, Unit};
 use connect_lake::time_fmt::from_epoch_millis;
+use lambda_runtime::LambdaEvent;
+use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-/// The function's configuration, read once at start-up.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub tokenizer: Tokenizer,
-    /// `PII_ATTRIBUTE_KEYS` (added to [`pii::DEFAULT_PII_ATTRIBUTE_KEYS`]) and `CLEAR_ATTRIBUTE_KEYS`
-    /// (default none): attribute keys whose values are always tokenized, or always kept in clear.
-    /// Every other value is tokenized when [`pii::classify`] finds PII in it.
-    pub attribute_keys: AttributeKeys,
-    /// `AGENT_USERNAME`: `classify` (default; an email-shaped username is tokenized), `clear` or
-    /// `tokenize`. Applies to `ctr` and `agent_events` alike.
-    pub agent_username: AgentUsername,
-    /// `AGENT_HEARTBEATS=keep` keeps HEART_BEAT agent events; by default they are dropped.
-    pub keep_heartbeats: bool,
-    /// `EXPECTED_TABLES=<delivery stream name>=<table>,...`: the one table each delivery stream
-    /// carries. A record of the other kind on such a stream (an agent event on the contact-record
-    /// stream, say) is `ProcessingFailed` with `wrong_stream`, never a row that the stream's
-    /// Parquet conversion would read with the wrong table's schema. Streams not named accept both.
-    pub expected_tables: Vec<(String, &'static connect_lake::schema::Table)>,
-    pub metrics_namespace: String,
-    /// The response budget in bytes; [`MAX_RESPONSE_BYTES`] unless a test lowers it.
-    pub max_response_bytes: usize,
-}
-
-impl Config {
-    /// # Errors
-    /// A [`ConfigError`] naming the variable that is missing or malformed.
-    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let keep_heartbeats = match config::optional(env, names::AGENT_HEARTBEATS).as_deref() {
-            None => false,
-            Some(v) if v.eq_ignore_ascii_case("drop") => false,
-            Some(v) if v.eq_ignore_ascii_case("keep") => true,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: names::AGENT_HEARTBEATS,
-                    reason: format!("expected keep or drop, got {other:?}"),
-                });
-            }
-        };
-        Ok(Config {
-            expected_tables: expected_tables(config::optional(env, names::EXPECTED_TABLES).as_deref())?,
-            tokenizer: config::tokenizer(env)?,
-            attribute_keys: pii::attribute_keys_from_env(env)?,
-            agent_username: pii::agent_username_from_env(env)?,
-            keep_heartbeats,
-            metrics_namespace: config::metrics_namespace(env),
-            max_response_bytes: MAX_RESPONSE_BYTES,
-        })
-    }
-}
-
-/// Reads `EXPECTED_TABLES`: `stream=table` pairs, comma-separated, each table `ctr` or
-/// `agent_events`.
-fn expected_tables(value: Option<&str>) -> Result<Vec<(String, &'static connect_lake::schema::Table)>, ConfigError> {
-    let invalid = |reason: String| ConfigError::Invalid {
-        name: names::EXPECTED_TABLES,
-        reason,
-    };
-    let mut out = Vec::new();
-    for pair in value
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let (stream, table) = pair
-            .split_once('=')
-            .ok_or_else(|| invalid(format!("expected stream=table, got {pair:?}")))?;
-        let table = match table.trim() {
-            "ctr" => &CTR,
-            "agent_events" => &AGENT_EVENTS,
-            other => {
-                return Err(invalid(format!(
-                    "{other:?} is not a table this function writes (ctr, agent_events)"
-                )));
-            }
-        };
-        out.push((stream.trim().to_owned(), table));
-    }
-    Ok(out)
-}
-
-impl Config {
-    /// The table a delivery stream (by its ARN) is expected to carry, if the configuration names it.
-    pub fn expected_table(&self, delivery_stream_arn: &str) -> Option<&'static connect_lake::schema::Table> {
-        let name = delivery_stream_arn
-            .rsplit_once('/')
-            .map_or(delivery_stream_arn, |(_, n)| n);
-        self.expected_tables.iter().find(|(s, _)| s == name).map(|(_, t)| *t)
-    }
-
-    /// The PII rules every record is flattened with.
-    pub fn pii(&self) -> PiiRules<'_> {
-        PiiRules {
-            tokenizer: &self.tokenizer,
-            attribute_keys: &self.attribute_keys,
-            agent_username: self.agent_username,
-        }
-    }
-}
+pub use crate::config::Config;
 
 /// Why a record was not `Ok`. The codes are stable: they appear in logs and metric dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -460,6 +363,37 @@ fn process_all(
         }
         (all, bytes_in)
     })
+}
+
+/// The Lambda handler: transforms the batch, emits its metrics (the one place this function does)
+/// and logs a summary. The response goes back pre-serialized:
+/// [`FirehoseResponse::to_json`] copies the base64 rows instead of escaping them byte by byte.
+///
+/// # Errors
+/// [`TransformError`] when no valid response exists; Firehose then retries the whole batch.
+pub fn handle(config: &Config, event: LambdaEvent<FirehoseRequest>) -> Result<Box<RawValue>, TransformError> {
+    let request = event.payload;
+    let invocation_id = request.invocation_id.clone();
+    let result = transform(request, config);
+    match &result {
+        Ok((_, stats)) => {
+            connect_lake::telemetry::emit(&stats.metrics(&config.metrics_namespace));
+            tracing::info!(
+                invocation_id,
+                records_in = stats.records_in,
+                ok = stats.ok,
+                dropped = stats.dropped_total(),
+                failed = stats.failed_total(),
+                "batch transformed"
+            );
+        }
+        Err(e) => tracing::error!(invocation_id, error = %e, "batch failed"),
+    }
+    let (response, _) = result?;
+    // to_json writes valid JSON by construction; serde_json is the fallback, never the norm.
+    RawValue::from_string(response.to_json())
+        .or_else(|_| serde_json::value::to_raw_value(&response))
+        .map_err(|e| TransformError::Serialize(e.to_string()))
 }
 
 /// Transforms a whole batch. Every input record yields exactly one output record, in order.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::firehose::MAX_RESPONSE_BYTES;
 use base64_simd::STANDARD;
 use proptest::prelude::*;
 use serde_json::{Value, json};
