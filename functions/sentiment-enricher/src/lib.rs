@@ -18,6 +18,7 @@
 pub mod aws_error;
 pub mod chunk;
 pub mod comprehend;
+mod config;
 pub mod keys;
 pub mod rows;
 pub mod sentiment;
@@ -27,128 +28,30 @@ pub mod vader;
 
 use std::collections::BTreeMap;
 
-use crate::transcript::{SpeakerMap, Transcript, TranscriptError};
+use crate::transcript::{Transcript, TranscriptError};
 use aws_sdk_s3::primitives::ByteStream;
-use connect_lake::config::{self, ConfigError, Env, names};
-use connect_lake::pii::Tokenizer;
 use connect_lake::s3_event::{EventError, Notification, ObjectEvent, ObjectEventKind, SqsBatchResponse, Trigger};
 use connect_lake::schema::{CONTACT_SENTIMENT, PartitionValues, SENTIMENT_TURNS};
 use connect_lake::telemetry::Metrics;
 use connect_lake::time_fmt::to_hive_timestamp;
+use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::aws_error::error_code;
 use crate::comprehend::{ComprehendError, Redacted};
-use crate::keys::{ObjectKind, Prefixes, SkipReason};
+pub use crate::config::{Config, env};
+use crate::keys::{ObjectKind, SkipReason};
 use crate::rows::{RowContext, StoredText};
 use crate::sentiment::{Provider, ProviderKind, pii_language};
 use crate::transcribe::{JobSpec, JobStart, TranscribeError};
 use crate::vader::Vader;
-
-/// The function's own environment variables (the shared ones are in [`config::names`]).
-pub mod env {
-    pub const RECORDINGS_PREFIX: &str = "RECORDINGS_PREFIX";
-    pub const TRANSCRIPTS_PREFIX: &str = "TRANSCRIPTS_PREFIX";
-    pub const TRANSCRIBE_LANGUAGE: &str = "TRANSCRIBE_LANGUAGE";
-    pub const TRANSCRIBE_ROLE_ARN: &str = "TRANSCRIBE_ROLE_ARN";
-    pub const SENTIMENT_PROVIDER: &str = "SENTIMENT_PROVIDER";
-    pub const STORE_TRANSCRIPT_TEXT: &str = "STORE_TRANSCRIPT_TEXT";
-    pub const AGENT_CHANNEL: &str = "AGENT_CHANNEL";
-}
 
 const FUNCTION: &str = "sentiment-enricher";
 
 /// Transcripts larger than this are refused rather than read into memory (a 4-hour call's
 /// Transcribe output is a few MB).
 pub const MAX_TRANSCRIPT_BYTES: u64 = 64 * 1024 * 1024;
-
-/// The function's configuration, read once at start-up.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub lake_bucket: String,
-    pub prefixes: Prefixes,
-    /// Language of the recordings, for Transcribe, and of standard transcripts, which do not
-    /// name theirs.
-    pub transcribe_language: String,
-    pub transcribe_role_arn: Option<String>,
-    pub provider: ProviderKind,
-    pub store_text: bool,
-    /// Required when `store_text`: redacted PII becomes `[TYPE:token]`.
-    pub tokenizer: Option<Tokenizer>,
-    pub speakers: SpeakerMap,
-    pub metrics_namespace: String,
-    pub max_transcript_bytes: u64,
-}
-
-fn parse_bool(name: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
-    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(ConfigError::Invalid {
-            name,
-            reason: format!("expected true or false, got {other:?}"),
-        }),
-    }
-}
-
-fn is_language_code(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 5
-        && b[..2].iter().all(u8::is_ascii_lowercase)
-        && b[2] == b'-'
-        && b[3..].iter().all(u8::is_ascii_uppercase)
-}
-
-impl Config {
-    /// # Errors
-    /// A [`ConfigError`] naming the variable that is missing or malformed.
-    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let lake_bucket = config::required(env, names::LAKE_BUCKET)?;
-        let transcribe_language = config::optional(env, env::TRANSCRIBE_LANGUAGE).unwrap_or_else(|| "en-US".to_owned());
-        if !is_language_code(&transcribe_language) {
-            return Err(ConfigError::Invalid {
-                name: env::TRANSCRIBE_LANGUAGE,
-                reason: format!("expected a language code like en-US, got {transcribe_language:?}"),
-            });
-        }
-        let store_text = parse_bool(
-            env::STORE_TRANSCRIPT_TEXT,
-            config::optional(env, env::STORE_TRANSCRIPT_TEXT),
-        )?;
-        // The key is needed only to tokenize redacted PII; when it is set it must be valid.
-        let tokenizer = match (store_text, env.var(names::PII_TOKEN_KEY).filter(|k| !k.is_empty())) {
-            (true, _) | (false, Some(_)) => Some(config::tokenizer(env)?),
-            (false, None) => None,
-        };
-        let speakers = match config::optional(env, env::AGENT_CHANNEL) {
-            None => SpeakerMap::default(),
-            Some(label) => SpeakerMap::with_agent(&label).map_err(|reason| ConfigError::Invalid {
-                name: env::AGENT_CHANNEL,
-                reason,
-            })?,
-        };
-        Ok(Config {
-            lake_bucket,
-            prefixes: Prefixes {
-                recordings: keys::normalize_prefix(
-                    &config::optional(env, env::RECORDINGS_PREFIX).unwrap_or_else(|| "connect/".to_owned()),
-                ),
-                transcripts: keys::normalize_prefix(
-                    &config::optional(env, env::TRANSCRIPTS_PREFIX).unwrap_or_else(|| "transcripts/".to_owned()),
-                ),
-            },
-            transcribe_language,
-            transcribe_role_arn: config::optional(env, env::TRANSCRIBE_ROLE_ARN),
-            provider: config::parse_or(env, env::SENTIMENT_PROVIDER, ProviderKind::Comprehend)?,
-            store_text,
-            tokenizer,
-            speakers,
-            metrics_namespace: config::metrics_namespace(env),
-            max_transcript_bytes: MAX_TRANSCRIPT_BYTES,
-        })
-    }
-}
 
 /// Configuration and clients, built once per process.
 pub struct Deps {
@@ -328,17 +231,33 @@ pub enum Response {
     Batch(SqsBatchResponse),
 }
 
-/// Handles one invocation: a direct S3 notification or an SQS batch.
+/// The Lambda handler: processes the event, emits its metrics (the one place this function does)
+/// and logs a failure.
+///
+/// # Errors
+/// As [`process`].
+pub async fn handle(deps: &Deps, event: LambdaEvent<Value>) -> Result<Response, HandlerError> {
+    let (result, stats) = process(deps, &event.payload, OffsetDateTime::now_utc()).await;
+    connect_lake::telemetry::emit(&stats.metrics(&deps.config.metrics_namespace));
+    if let Err(error) = &result {
+        tracing::error!(request_id = event.context.request_id, %error, "invocation failed");
+    }
+    result
+}
+
+/// Processes one invocation (a direct S3 notification or an SQS batch) without emitting
+/// anything: the answer, and what the invocation counted.
 ///
 /// # Errors
 /// [`HandlerError`] when the event has no known shape, or (direct invocation only) when an
 /// object failed, so that S3's asynchronous invocation retries.
-pub async fn handle(
-    deps: &Deps,
-    event: &Value,
-    now: OffsetDateTime,
-    stats: &mut Stats,
-) -> Result<Response, HandlerError> {
+pub async fn process(deps: &Deps, event: &Value, now: OffsetDateTime) -> (Result<Response, HandlerError>, Stats) {
+    let mut stats = Stats::default();
+    let result = route(deps, event, now, &mut stats).await;
+    (result, stats)
+}
+
+async fn route(deps: &Deps, event: &Value, now: OffsetDateTime, stats: &mut Stats) -> Result<Response, HandlerError> {
     match connect_lake::s3_event::parse_trigger(event)? {
         Trigger::Direct(notification) => {
             let results = process_notification(deps, &notification, now, stats).await;

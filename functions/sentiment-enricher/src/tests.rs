@@ -1,5 +1,6 @@
 use super::*;
-use crate::transcript::{Participant, Sentiment, SourceKind};
+use crate::keys::Prefixes;
+use crate::transcript::{Participant, Sentiment, SourceKind, SpeakerMap};
 use connect_lake::s3_event::parse_trigger;
 
 const KEY: &str = "test-key-test-key-test-key-test-key";

@@ -17,7 +17,7 @@ use aws_sdk_s3::config::Credentials;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use connect_lake::schema::{CONTACT_SENTIMENT, SENTIMENT_TURNS, Table};
 use lambda_harness::{Emulator, workspace_root};
-use sentiment_enricher::{Config, Deps, Stats, handle};
+use sentiment_enricher::{Config, Deps, Stats, process};
 use serde_json::{Value, json};
 use time::macros::datetime;
 
@@ -123,9 +123,8 @@ impl Lake {
     }
 
     async fn invoke(&self, event: &Value) -> (Value, Stats) {
-        let mut stats = Stats::default();
-        let response = handle(&self.deps, event, NOW, &mut stats).await.unwrap();
-        (serde_json::to_value(response).unwrap(), stats)
+        let (response, stats) = process(&self.deps, event, NOW).await;
+        (serde_json::to_value(response.unwrap()).unwrap(), stats)
     }
 }
 
@@ -526,7 +525,7 @@ async fn a_bad_transcript_fails_only_its_own_sqs_message() {
     // Invoked directly, a failed object fails the invocation, so S3's async retry runs.
     let direct = json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
         "s3": {"bucket": {"name": BUCKET}, "object": {"key": bad_key}}}]});
-    let mut stats = Stats::default();
-    let err = handle(&lake.deps, &direct, NOW, &mut stats).await.unwrap_err();
+    let (result, _) = process(&lake.deps, &direct, NOW).await;
+    let err = result.unwrap_err();
     assert!(err.to_string().contains("1 of 1 objects failed"), "{err}");
 }

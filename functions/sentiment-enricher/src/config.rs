@@ -1,0 +1,132 @@
+//! The function's configuration, read once at start-up from named environment variables.
+
+use connect_lake::config::{self, ConfigError, Env, names};
+use connect_lake::pii::Tokenizer;
+
+use crate::MAX_TRANSCRIPT_BYTES;
+use crate::keys::{self, Prefixes};
+use crate::sentiment::ProviderKind;
+use crate::transcript::SpeakerMap;
+
+/// The function's own environment variables (the shared ones are in [`config::names`]).
+pub mod env {
+    pub const RECORDINGS_PREFIX: &str = "RECORDINGS_PREFIX";
+    pub const TRANSCRIPTS_PREFIX: &str = "TRANSCRIPTS_PREFIX";
+    pub const TRANSCRIBE_LANGUAGE: &str = "TRANSCRIBE_LANGUAGE";
+    pub const TRANSCRIBE_ROLE_ARN: &str = "TRANSCRIBE_ROLE_ARN";
+    pub const SENTIMENT_PROVIDER: &str = "SENTIMENT_PROVIDER";
+    pub const STORE_TRANSCRIPT_TEXT: &str = "STORE_TRANSCRIPT_TEXT";
+    pub const AGENT_CHANNEL: &str = "AGENT_CHANNEL";
+}
+
+/// `LAKE_BUCKET`, `METRICS_NAMESPACE`, `PII_TOKEN_KEY` when text is stored, and the [`env`] variables.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub lake_bucket: String,
+    pub prefixes: Prefixes,
+    /// Language of the recordings, for Transcribe, and of standard transcripts, which do not
+    /// name theirs.
+    pub transcribe_language: String,
+    pub transcribe_role_arn: Option<String>,
+    pub provider: ProviderKind,
+    pub store_text: bool,
+    /// Required when `store_text`: redacted PII becomes `[TYPE:token]`.
+    pub tokenizer: Option<Tokenizer>,
+    pub speakers: SpeakerMap,
+    pub metrics_namespace: String,
+    pub max_transcript_bytes: u64,
+}
+
+fn parse_bool(name: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            reason: format!("expected true or false, got {other:?}"),
+        }),
+    }
+}
+
+fn is_language_code(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 5
+        && b[..2].iter().all(u8::is_ascii_lowercase)
+        && b[2] == b'-'
+        && b[3..].iter().all(u8::is_ascii_uppercase)
+}
+
+impl Config {
+    /// # Errors
+    /// A [`ConfigError`] naming the variable that is missing or malformed.
+    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        let lake_bucket = config::required(env, names::LAKE_BUCKET)?;
+        let transcribe_language = config::optional(env, env::TRANSCRIBE_LANGUAGE).unwrap_or_else(|| "en-US".to_owned());
+        if !is_language_code(&transcribe_language) {
+            return Err(ConfigError::Invalid {
+                name: env::TRANSCRIBE_LANGUAGE,
+                reason: format!("expected a language code like en-US, got {transcribe_language:?}"),
+            });
+        }
+        let store_text = parse_bool(
+            env::STORE_TRANSCRIPT_TEXT,
+            config::optional(env, env::STORE_TRANSCRIPT_TEXT),
+        )?;
+        // The key is needed only to tokenize redacted PII; when it is set it must be valid.
+        let tokenizer = match (store_text, env.var(names::PII_TOKEN_KEY).filter(|k| !k.is_empty())) {
+            (true, _) | (false, Some(_)) => Some(config::tokenizer(env)?),
+            (false, None) => None,
+        };
+        let speakers = match config::optional(env, env::AGENT_CHANNEL) {
+            None => SpeakerMap::default(),
+            Some(label) => SpeakerMap::with_agent(&label).map_err(|reason| ConfigError::Invalid {
+                name: env::AGENT_CHANNEL,
+                reason,
+            })?,
+        };
+        Ok(Config {
+            lake_bucket,
+            prefixes: Prefixes {
+                recordings: keys::normalize_prefix(
+                    &config::optional(env, env::RECORDINGS_PREFIX).unwrap_or_else(|| "connect/".to_owned()),
+                ),
+                transcripts: keys::normalize_prefix(
+                    &config::optional(env, env::TRANSCRIPTS_PREFIX).unwrap_or_else(|| "transcripts/".to_owned()),
+                ),
+            },
+            transcribe_language,
+            transcribe_role_arn: config::optional(env, env::TRANSCRIBE_ROLE_ARN),
+            provider: config::parse_or(env, env::SENTIMENT_PROVIDER, ProviderKind::Comprehend)?,
+            store_text,
+            tokenizer,
+            speakers,
+            metrics_namespace: config::metrics_namespace(env),
+            max_transcript_bytes: MAX_TRANSCRIPT_BYTES,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transcribe_language_that_is_not_a_language_code_fails_naming_the_variable() {
+        let err = Config::from_env(&[("LAKE_BUCKET", "lake"), ("TRANSCRIBE_LANGUAGE", "english")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Invalid {
+                name: "TRANSCRIBE_LANGUAGE",
+                reason: "expected a language code like en-US, got \"english\"".into()
+            }
+        );
+        let err = Config::from_env(&[("LAKE_BUCKET", "lake"), ("STORE_TRANSCRIPT_TEXT", "maybe")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Invalid {
+                name: "STORE_TRANSCRIPT_TEXT",
+                reason: "expected true or false, got \"maybe\"".into()
+            }
+        );
+    }
+}
