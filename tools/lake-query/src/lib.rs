@@ -269,7 +269,7 @@ impl LakeQuery {
         })?;
         ctx.register_catalog(CATALOG, Arc::new(lake_catalog));
         trino::register(&ctx);
-        views::register_all(&ctx, |name, provided| schema.insert(name, provided)).await;
+        views::register_all(&ctx, |name, provider| schema.insert(name, Ok(provider))).await;
         let names = schema.table_names();
         Ok(LakeQuery { ctx, tables: names })
     }

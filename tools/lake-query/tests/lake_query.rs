@@ -430,7 +430,15 @@ async fn only_partitions_glue_lists_are_read_and_hive_side_files_are_skipped() {
     let q = lake.query().await;
     assert_eq!(
         q.tables(),
-        ["contact_flow_logs", "ctr", "fraud_decisions", "sentiment_turns"]
+        [
+            "contact_flow_logs",
+            "contact_record",
+            "contact_statistic_record",
+            "ctr",
+            "fraud_decisions",
+            "sentiment_turns"
+        ],
+        "the managed-lake views over ctr are offered; the one over contact_sentiment is not"
     );
 
     let r = q
