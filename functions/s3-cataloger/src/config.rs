@@ -34,3 +34,29 @@ impl Config {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lake_bucket_given_as_a_uri_fails_naming_the_variable() {
+        let err = Config::from_env(&[("LAKE_BUCKET", "s3://lake"), ("GLUE_DATABASE", "connect_lake")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Invalid {
+                name: "LAKE_BUCKET",
+                reason: "expected a bucket name, not a URI or path: \"s3://lake\"".into()
+            }
+        );
+        let err =
+            Config::from_env(&[("LAKE_BUCKET", "lake"), ("GLUE_DATABASE", "db"), ("LAKE_FORMAT", "orc")]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Invalid {
+                name: "LAKE_FORMAT",
+                reason: "expected parquet or json, got \"orc\"".into()
+            }
+        );
+    }
+}

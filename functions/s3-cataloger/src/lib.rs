@@ -27,6 +27,7 @@ use aws_sdk_glue::types::{PartitionError, StorageDescriptor};
 use connect_lake::s3_event::{SqsBatchResponse, Trigger, parse_trigger};
 use connect_lake::schema::Table;
 use connect_lake::telemetry::Metrics;
+use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -197,16 +198,15 @@ impl Cataloger {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Handles one invocation: process it, emit its EMF metrics, log a summary.
+    /// The Lambda handler: processes the event, emits its metrics (the one place this function
+    /// does) and logs a summary.
     ///
     /// # Errors
     /// For a direct event, when it has no known shape or any partition was not registered. An SQS
     /// batch never fails as a whole: failures are batch item failures.
-    pub async fn handle(&self, event: Value) -> Result<Response, CatalogError> {
-        let (result, stats) = self.process(&event).await;
-        for m in stats.metrics(&self.config.metrics_namespace) {
-            m.emit();
-        }
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Response, CatalogError> {
+        let (result, stats) = self.process(&event.payload).await;
+        connect_lake::telemetry::emit(&stats.metrics(&self.config.metrics_namespace));
         match &result {
             Ok(_) => tracing::info!(
                 objects = stats.objects,

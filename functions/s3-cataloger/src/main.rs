@@ -2,9 +2,8 @@
 
 use connect_lake::aws::{AwsOptions, sdk_config};
 use connect_lake::config::ProcessEnv;
-use lambda_runtime::{LambdaEvent, service_fn};
+use lambda_runtime::service_fn;
 use s3_cataloger::{Cataloger, Config};
-use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -12,8 +11,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env(&ProcessEnv).inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let glue = aws_sdk_glue::Client::new(&sdk_config(&AwsOptions::default()).await);
     let cataloger = &Cataloger::new(glue, config);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        cataloger.handle(event.payload).await
-    }))
-    .await
+    lambda_runtime::run(service_fn(move |event| cataloger.handle(event))).await
 }
