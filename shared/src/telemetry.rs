@@ -3,17 +3,51 @@
 //! Logs: `tracing` with JSON output by default, honouring the Lambda advanced logging controls
 //! `AWS_LAMBDA_LOG_LEVEL` (TRACE..FATAL) and `AWS_LAMBDA_LOG_FORMAT` (JSON or Text), with
 //! `RUST_LOG` as a fallback for local runs. Logs go to stderr; stdout carries only metric lines.
+//! Whatever the level, the runtime and SDK crates log at INFO at most ([`DEPENDENCY_LOG_CAP`]): at
+//! DEBUG and TRACE they print whole event and response bodies (caller numbers, attributes,
+//! entire CTR batches).
 //!
 //! Metrics: CloudWatch Embedded Metric Format lines on stdout. Lambda ships them to CloudWatch
 //! Logs, which turns them into metrics: no `PutMetricData` call on the hot path. The writer is
 //! hand-written (about a hundred lines, no dependency): the functions emit one line per invocation
 //! with exactly the dimensions they choose, which the `metrics` facade crates make harder to control.
+//!
+//! Lake records and metric lines carry `"level": "FATAL"` ([`RECORD_LEVEL`]). They are data, not
+//! diagnostics, but they travel through the function's application log: Lambda's log-level
+//! filter reads the `level` of each JSON line, takes a line without one as INFO, and drops it
+//! when the function's `ApplicationLogLevel` is WARN or above. FATAL is the one level every
+//! setting keeps. `tracing` has no FATAL level, so a FATAL line is always a record or a metric
+//! line, never a diagnostic (a Logs Insights search for errors filters on `level = "ERROR"`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
 use serde_json::{Map, Value, json};
+use tracing::level_filters::LevelFilter;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// The `level` of lake records and EMF lines: the one level Lambda's application log filter keeps
+/// at every `ApplicationLogLevel` (see the module documentation).
+pub const RECORD_LEVEL: &str = "FATAL";
+
+/// Target prefixes (a target matches when it starts with one) that log at INFO at most, whatever
+/// the configured level: the Lambda runtime (`lambda_runtime`, `lambda_runtime_api_client`) logs
+/// each event's body at TRACE, the SDK's Smithy runtime and HTTP stack log request and response
+/// bodies at DEBUG and TRACE.
+pub const DEPENDENCY_LOG_CAP: [&str; 5] = ["lambda_runtime", "aws_smithy", "aws_sdk", "aws_config", "hyper"];
+
+/// The filter that caps [`DEPENDENCY_LOG_CAP`] at INFO and lets everything else through to the
+/// level filter. It is a separate filter, so no `RUST_LOG` directive can lift the cap.
+pub fn dependency_cap() -> Targets {
+    DEPENDENCY_LOG_CAP
+        .iter()
+        .fold(Targets::new().with_default(LevelFilter::TRACE), |t, target| {
+            t.with_target(*target, LevelFilter::INFO)
+        })
+}
 
 /// Maps `AWS_LAMBDA_LOG_LEVEL` to a tracing filter directive (`FATAL` has no tracing level).
 fn lambda_level(level: &str) -> Option<&'static str> {
@@ -64,9 +98,16 @@ pub fn init_tracing() {
             .with_current_span(false)
             .with_span_list(false)
             .without_time()
+            .finish()
+            .with(dependency_cap())
             .try_init()
     } else {
-        builder.with_ansi(false).without_time().try_init()
+        builder
+            .with_ansi(false)
+            .without_time()
+            .finish()
+            .with(dependency_cap())
+            .try_init()
     };
 }
 
@@ -77,12 +118,28 @@ pub fn now_millis() -> i64 {
 }
 
 /// Writes `record` as one JSON line with a single `write_all`, so concurrent lines never
-/// interleave: the shape of the decision and flow-log records the log subscriptions ship.
+/// interleave: the shape of the decision and flow-log records the log subscriptions ship. The
+/// line starts with `"level":"FATAL"` ([`RECORD_LEVEL`]), so that Lambda's log-level filter
+/// never drops it; the record itself must have no `level` field.
 ///
 /// # Errors
-/// Serialization or the writer's I/O error.
+/// Serialization or the writer's I/O error; `InvalidInput` when the record is not a JSON object.
 pub fn write_json_line(out: &mut impl Write, record: &impl serde::Serialize) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(record).map_err(std::io::Error::from)?;
+    let body = serde_json::to_vec(record).map_err(std::io::Error::from)?;
+    let Some(fields) = body.strip_prefix(b"{") else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "a log record must be a JSON object",
+        ));
+    };
+    let mut line = Vec::with_capacity(body.len() + 24);
+    line.extend_from_slice(b"{\"level\":\"");
+    line.extend_from_slice(RECORD_LEVEL.as_bytes());
+    line.extend_from_slice(b"\"");
+    if fields != b"}" {
+        line.push(b',');
+    }
+    line.extend_from_slice(fields);
     line.push(b'\n');
     out.write_all(&line)?;
     out.flush()
@@ -176,7 +233,8 @@ impl Metrics {
         self.values.is_empty()
     }
 
-    /// The EMF lines for these metrics (one per 100 metrics), stamped with `timestamp_ms`.
+    /// The EMF lines for these metrics (one per 100 metrics), stamped with `timestamp_ms`, each
+    /// with `"level": "FATAL"` ([`RECORD_LEVEL`]) so that Lambda's log-level filter keeps it.
     pub fn to_lines(&self, timestamp_ms: i64) -> Vec<String> {
         let dims: Vec<&str> = self.dimensions.iter().map(|(k, _)| k.as_str()).collect();
         let entries: Vec<(&String, &(Unit, f64))> = self.values.iter().collect();
@@ -184,6 +242,7 @@ impl Metrics {
             .chunks(MAX_METRICS_PER_LINE)
             .map(|chunk| {
                 let mut line = self.properties.clone();
+                line.insert("level".to_owned(), Value::String(RECORD_LEVEL.to_owned()));
                 for (k, v) in &self.dimensions {
                     line.insert(k.clone(), Value::String(v.clone()));
                 }
@@ -258,6 +317,85 @@ mod tests {
         assert_eq!(s.filter, "warn");
         let s = LogSettings::from_env(&[("AWS_LAMBDA_LOG_LEVEL", "LOUD"), ("RUST_LOG", "trace")]);
         assert_eq!(s.filter, "trace");
+    }
+
+    #[test]
+    fn runtime_and_sdk_crates_log_at_info_at_most_whatever_the_level() {
+        use tracing::Level;
+        let cap = dependency_cap();
+        for target in [
+            "lambda_runtime::layers::api_client",
+            "lambda_runtime_api_client",
+            "aws_smithy_runtime::client::orchestrator",
+            "aws_smithy_http_client",
+            "aws_sdk_s3::operation",
+            "aws_config::imds",
+            "hyper::proto::h1",
+        ] {
+            assert!(!cap.would_enable(target, &Level::TRACE), "{target} at TRACE");
+            assert!(!cap.would_enable(target, &Level::DEBUG), "{target} at DEBUG");
+            assert!(cap.would_enable(target, &Level::INFO), "{target} at INFO");
+            assert!(cap.would_enable(target, &Level::ERROR), "{target} at ERROR");
+        }
+        for target in [
+            "contact_flow_logger",
+            "connect_lake::remote_config",
+            "fraud_router",
+            "lambda",
+        ] {
+            assert!(
+                cap.would_enable(target, &Level::TRACE),
+                "{target} is ours: the level filter decides"
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_line_leads_with_the_level_every_lambda_filter_keeps() {
+        #[derive(serde::Serialize)]
+        struct Record {
+            record: &'static str,
+            n: u32,
+        }
+        #[derive(serde::Serialize)]
+        struct Empty {}
+        let mut out = Vec::new();
+        write_json_line(
+            &mut out,
+            &Record {
+                record: "fraud_decision",
+                n: 3,
+            },
+        )
+        .unwrap();
+        write_json_line(&mut out, &Empty {}).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], r#"{"level":"FATAL","record":"fraud_decision","n":3}"#);
+        assert_eq!(lines[1], r#"{"level":"FATAL"}"#);
+        for line in lines {
+            let v: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["level"], RECORD_LEVEL);
+        }
+        let err = write_json_line(&mut Vec::new(), &[1, 2]).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn emf_lines_carry_the_level_every_lambda_filter_keeps() {
+        let mut m = Metrics::new("ConnectLake").with_dimension("Function", "fraud-router");
+        m.count("Decisions", 1);
+        for line in m.to_lines(0) {
+            let v: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(v["level"], "FATAL");
+            let defined: Vec<&str> = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["Name"].as_str().unwrap())
+                .collect();
+            assert!(!defined.contains(&"level"), "a property, not a metric");
+        }
     }
 
     #[test]
