@@ -4,6 +4,7 @@
 --   is_queued      the contact was placed in a queue (Queue.EnqueueTimestamp is set)
 --   is_handled     the contact was connected to an agent
 --   is_abandoned   queued, disconnected by the customer before reaching an agent; callbacks excluded
+--   is_transferred_out_external / _internal   transferred to an endpoint outside Connect, or not
 SELECT
   instance_id,
   aws_account_id,
@@ -42,6 +43,9 @@ SELECT
   CAST(CASE WHEN initiation_method IN ('TRANSFER', 'QUEUE_TRANSFER') THEN 1 ELSE 0 END AS BIGINT)
     AS is_transferred_in,
   CAST(CASE WHEN transfer_completed_timestamp IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS is_transferred_out,
+  CAST(CASE
+    WHEN transfer_completed_timestamp IS NOT NULL AND transferred_to_endpoint_type IS NULL
+    THEN 1 ELSE 0 END AS BIGINT) AS is_transferred_out_internal,
   CAST(CASE
     WHEN transfer_completed_timestamp IS NOT NULL AND transferred_to_endpoint_type IS NOT NULL
     THEN 1 ELSE 0 END AS BIGINT) AS is_transferred_out_external,

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod rules;
 pub mod sql;
 pub mod tables_doc;
+pub mod views;
 
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
@@ -297,7 +298,8 @@ fn columns(logical_id: &str, what: &str, value: Option<&Value>) -> Result<Vec<De
         .collect()
 }
 
-/// Every `AWS::Glue::Table` of the template, with its columns and partition keys.
+/// Every `AWS::Glue::Table` of the template that is a table (not a `VIRTUAL_VIEW`: those are
+/// [`glue_views`]), with its columns and partition keys.
 ///
 /// # Errors
 /// A message naming the resource when a table's name, columns or partition keys are not written
@@ -306,6 +308,7 @@ pub fn glue_tables(template: &Template) -> Result<Vec<DeclaredTable>, String> {
     template
         .resources_of_type("AWS::Glue::Table")
         .into_iter()
+        .filter(|(_, resource)| !is_view(resource))
         .map(|(id, resource)| {
             let input = at(resource, &["Properties", "TableInput"]).ok_or_else(|| format!("{id}: no TableInput"))?;
             let name = input
@@ -322,6 +325,25 @@ pub fn glue_tables(template: &Template) -> Result<Vec<DeclaredTable>, String> {
                 )?,
                 partition_keys: columns(id, "PartitionKeys", input.get("PartitionKeys"))?,
             })
+        })
+        .collect()
+}
+
+fn is_view(resource: &Value) -> bool {
+    at(resource, &["Properties", "TableInput", "TableType"]).and_then(plain_str) == Some("VIRTUAL_VIEW")
+}
+
+/// The logical ids and names of the template's Glue views (`TableType: VIRTUAL_VIEW`).
+pub fn glue_views(template: &Template) -> Vec<(String, String)> {
+    template
+        .resources_of_type("AWS::Glue::Table")
+        .into_iter()
+        .filter(|(_, resource)| is_view(resource))
+        .map(|(id, resource)| {
+            let name = at(resource, &["Properties", "TableInput", "Name"])
+                .and_then(plain_str)
+                .unwrap_or_default();
+            (id.to_owned(), name.to_owned())
         })
         .collect()
 }
