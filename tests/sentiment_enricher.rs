@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use connect_lake::schema::{CONTACT_SENTIMENT, SENTIMENT_TURNS, Table};
+use connect_lake::schema::{CONTACT_SENTIMENT, SENTIMENT_TURNS};
+use connect_lake::testing::assert_rows_match;
 use connect_lake_e2e::{TEST_PII_KEY, event_files, function_binary};
 use lambda_harness::{Emulator, LocalFunction, workspace_root};
 use serde_json::{Value, json};
@@ -113,17 +114,6 @@ async fn rows(s3: &aws_sdk_s3::Client, key: &str) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-fn assert_rows_match(table: &Table, rows: &[Value]) {
-    for row in rows {
-        for (k, v) in row.as_object().unwrap() {
-            let col = table
-                .column(k)
-                .unwrap_or_else(|| panic!("{}: {k} is not a column", table.name));
-            assert!(col.kind.accepts(v), "{}.{k} = {v} is not a {}", table.name, col.kind);
-        }
-    }
 }
 
 #[tokio::test]
@@ -313,4 +303,108 @@ async fn the_right_channel_is_the_agent_and_the_left_the_customer_by_default() {
             other => panic!("unexpected speaker label {other}"),
         }
     }
+}
+
+async fn put(s3: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) {
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await
+        .unwrap();
+}
+
+fn created(key: &str) -> Value {
+    json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-03-08T12:50:00.000Z", "eventName": "ObjectCreated:Put",
+        "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": BUCKET, "arn": format!("arn:aws:s3:::{BUCKET}")},
+               "object": {"key": key, "size": 1}}
+    }]})
+}
+
+async fn rows_of(s3: &aws_sdk_s3::Client, table: &str, contact_id: &str) -> Vec<Value> {
+    let keys: Vec<String> = keys(s3, &format!("{table}/"))
+        .await
+        .into_iter()
+        .filter(|k| k.contains(contact_id))
+        .collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    rows(s3, &keys[0]).await
+}
+
+/// An automated (IVR) recording has the customer in the right channel (`ch_1`) and the system
+/// prompts in the left (`ch_0`). The contact record in the lake (here a Parquet `ctr` object, as
+/// Firehose writes it, with no agent) tells the function; the scripted-negative right channel
+/// must come out as a negative customer, the prompts as `SYSTEM`, and no agent at all.
+#[tokio::test]
+async fn an_ivr_only_contact_has_the_customer_right_and_prompts_left_by_its_contact_record() {
+    let (_emulator, s3, function) = start(&[]).await;
+    let contact = "4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f";
+    let ctr_rows = format!(
+        "{}\n{}\n",
+        json!({"contact_id": "someone-else", "agent_arn": "arn:aws:connect:us-east-1:012345678901:instance/i/agent/a",
+               "last_update_timestamp": "2026-03-08 12:45:00.000", "partition_time_source": "initiation"}),
+        json!({"contact_id": contact, "channel": "VOICE", "initiation_method": "INBOUND",
+               "initiation_timestamp": "2026-03-08 12:39:50.000",
+               "last_update_timestamp": "2026-03-08 12:42:00.000", "partition_time_source": "initiation"}),
+    );
+    let parquet = lakectl::convert::rows_to_parquet(&connect_lake::schema::CTR, ctr_rows.as_bytes())
+        .unwrap()
+        .parquet
+        .unwrap();
+    put(&s3, "ctr/year=2026/month=03/day=08/hour=12/ctr-1-2026-03-08-12-45-00.parquet", parquet).await;
+    let key = format!("transcripts/{contact}_20260308T1240Z.json");
+    put(
+        &s3,
+        &key,
+        std::fs::read(workspace_root().join("functions/sentiment-enricher/testdata/transcribe-ivr-only.json")).unwrap(),
+    )
+    .await;
+    function.invoke_json(&created(&key), TIMEOUT).await.unwrap().response().unwrap();
+
+    let contact_row = &rows_of(&s3, "contact_sentiment", contact).await[0];
+    assert_eq!(contact_row["customer_sentiment"], "NEGATIVE", "{contact_row}");
+    assert!(contact_row["customer_score"].as_f64().unwrap() < -0.3, "{contact_row}");
+    assert!(contact_row.get("agent_sentiment").is_none_or(Value::is_null), "{contact_row}");
+    let turns = rows_of(&s3, "sentiment_turns", contact).await;
+    assert_eq!(turns.len(), 6);
+    for turn in &turns {
+        let expected = match turn["speaker_label"].as_str().unwrap() {
+            "ch_1" => "CUSTOMER",
+            "ch_0" => "SYSTEM",
+            other => panic!("unexpected speaker label {other}"),
+        };
+        assert_eq!(turn["participant"], expected, "{turn}");
+    }
+    assert_rows_match(&SENTIMENT_TURNS, &turns);
+}
+
+/// The same function with a contact record that says an agent answered (JSON lines this time)
+/// reads the agent layout: the right channel is the agent.
+#[tokio::test]
+async fn a_contact_that_reached_an_agent_keeps_the_agent_on_the_right_channel() {
+    let (_emulator, s3, function) = start(&[]).await;
+    let contact = "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a";
+    let row = json!({"contact_id": contact, "channel": "VOICE",
+        "agent_connected_timestamp": "2026-03-08 12:10:30.000",
+        "agent_arn": "arn:aws:connect:us-east-1:012345678901:instance/i/agent/a",
+        "last_update_timestamp": "2026-03-08 12:20:00.000"});
+    // The contact began in the hour before the recording's time: that partition is read too.
+    put(&s3, "ctr/year=2026/month=03/day=08/hour=11/ctr-1.json", format!("{row}\n").into_bytes()).await;
+    let key = format!("transcripts/{contact}_20260308T1205Z.json");
+    put(
+        &s3,
+        &key,
+        std::fs::read(workspace_root().join("functions/sentiment-enricher/testdata/transcribe-agent-right-channel.json"))
+            .unwrap(),
+    )
+    .await;
+    function.invoke_json(&created(&key), TIMEOUT).await.unwrap().response().unwrap();
+    let contact_row = &rows_of(&s3, "contact_sentiment", contact).await[0];
+    assert_eq!(contact_row["agent_sentiment"], "POSITIVE", "{contact_row}");
+    assert_eq!(contact_row["customer_sentiment"], "NEGATIVE", "{contact_row}");
+    let turns = rows_of(&s3, "sentiment_turns", contact).await;
+    assert!(turns.iter().all(|t| t["participant"] != "SYSTEM"), "{turns:?}");
 }

@@ -16,9 +16,10 @@
 //! directly, the invocation, so S3's asynchronous retry runs); skips are counted, never failed.
 
 pub mod aws_error;
+mod config;
 pub mod chunk;
 pub mod comprehend;
-mod config;
+pub mod contact_record;
 pub mod keys;
 pub mod rows;
 pub mod sentiment;
@@ -28,9 +29,11 @@ pub mod vader;
 
 use std::collections::BTreeMap;
 
-use crate::transcript::{Transcript, TranscriptError};
+use crate::transcript::{Layout, SourceKind, Transcript, TranscriptError};
 use aws_sdk_s3::primitives::ByteStream;
-use connect_lake::s3_event::{EventError, Notification, ObjectEvent, ObjectEventKind, SqsBatchResponse, Trigger};
+use connect_lake::s3_event::{
+    EventError, Notification, ObjectEvent, ObjectEventKind, SqsBatchResponse, Trigger, batch_response,
+};
 use connect_lake::schema::{CONTACT_SENTIMENT, PartitionValues, SENTIMENT_TURNS};
 use connect_lake::telemetry::Metrics;
 use connect_lake::time_fmt::to_hive_timestamp;
@@ -38,9 +41,9 @@ use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+pub use crate::config::{Config, env};
 use crate::aws_error::error_code;
 use crate::comprehend::{ComprehendError, Redacted};
-pub use crate::config::{Config, env};
 use crate::keys::{ObjectKind, SkipReason};
 use crate::rows::{RowContext, StoredText};
 use crate::sentiment::{Provider, ProviderKind, pii_language};
@@ -90,6 +93,8 @@ pub enum ObjectError {
     NoTokenizer,
     #[error("could not serialise rows: {0}")]
     Serialize(String),
+    #[error(transparent)]
+    ContactRecord(#[from] contact_record::LookupError),
 }
 
 impl ObjectError {
@@ -106,6 +111,7 @@ impl ObjectError {
             ObjectError::Write { .. } => "write_failed",
             ObjectError::NoTokenizer => "no_tokenizer",
             ObjectError::Serialize(_) => "serialize_failed",
+            ObjectError::ContactRecord(_) => "contact_record_lookup_failed",
         }
     }
 }
@@ -298,7 +304,7 @@ async fn route(deps: &Deps, event: &Value, now: OffsetDateTime, stats: &mut Stat
                     }
                 }
             }
-            Ok(Response::Batch(SqsBatchResponse::failing(failing)))
+            Ok(Response::Batch(batch_response(failing)))
         }
     }
 }
@@ -462,11 +468,25 @@ async fn enrich(
     let Some(bytes) = read_object(deps, object).await? else {
         return Ok(Outcome::Skipped(SkipReason::ObjectGone));
     };
-    let transcript = transcript::parse(&bytes, &deps.config.speakers)?;
+    let mut transcript = transcript::parse(&bytes, &deps.config.speakers)?;
     drop(bytes);
     let Some(contact_id) = transcript_contact_id(&transcript, &object.key).map(str::to_owned) else {
         return Ok(Outcome::Skipped(SkipReason::NoContactId));
     };
+    let (at, time_source) = keys::contact_time(&object.key, object.event_time.as_deref(), now);
+    if transcript.kind == SourceKind::Transcribe {
+        // Our own transcripts of Connect's stereo recordings: which channel is whose depends on
+        // whether the contact ever reached an agent, which only its contact record says.
+        let facts = contact_record::lookup(&deps.s3, &deps.config.lake_bucket, &contact_id, at).await?;
+        let layout = Layout::from_agent_connected(facts.map(|f| f.agent_connected));
+        tracing::info!(
+            contact_id,
+            layout = layout.code(),
+            contact_record = facts.is_some(),
+            "recording layout"
+        );
+        transcript.relabel(&deps.config.speakers.for_layout(layout));
+    }
     let language = transcript
         .language
         .clone()
@@ -480,7 +500,6 @@ async fn enrich(
 
     let texts = stored_texts(deps, &transcript, &language, stats).await?;
 
-    let (at, time_source) = keys::contact_time(&object.key, object.event_time.as_deref(), now);
     let partition = PartitionValues::for_instant(at);
     let kind = transcript.kind.code();
     let ctx = RowContext {

@@ -155,6 +155,20 @@ pub struct Transcript {
     pub characteristics: Option<Characteristics>,
 }
 
+impl Transcript {
+    /// Reads the channel and speaker labels of a Transcribe standard transcript again with
+    /// `speakers` (for example in the automated layout, once the contact record is known).
+    /// Call Analytics and Contact Lens turns carry their roles and are left alone.
+    pub fn relabel(&mut self, speakers: &SpeakerMap) {
+        if self.kind != SourceKind::Transcribe {
+            return;
+        }
+        for turn in &mut self.turns {
+            turn.participant = speakers.participant(&turn.speaker);
+        }
+    }
+}
+
 /// Why a document is not a usable transcript. Messages never quote the content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TranscriptError {
@@ -166,21 +180,60 @@ pub enum TranscriptError {
     NotCompleted { status: String },
 }
 
-/// Maps Transcribe's channel and speaker labels (`ch_0`, `spk_1`) to agent and customer.
+/// Maps Transcribe's channel and speaker labels (`ch_0`, `spk_1`) to participants.
 ///
 /// One label index is the agent's; every other index is the customer. `spk_N` is treated like
 /// `ch_N`. The default is `ch_1` as the agent: Amazon Connect records agent interactions in
 /// stereo with the agent in the right channel and the customer (and anyone conferenced in) in
 /// the left (admin guide, "Where are recordings and transcripts stored?"), and Transcribe's
 /// channel identification calls the left channel `ch_0`.
+///
+/// A recording of an automated (IVR) interaction is laid out differently: the customer is in the
+/// right channel and the system prompts in the left. [`SpeakerMap::for_layout`] with
+/// [`Layout::Automated`] maps the configured channel to the customer and every other one to
+/// `SYSTEM`, which is not scored as a participant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpeakerMap {
     agent_index: u32,
+    layout: Layout,
+}
+
+/// Which of Connect's two stereo layouts a recording has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// An agent interaction: agent right, customer and conference left.
+    #[default]
+    Agent,
+    /// An automated (IVR) interaction, no agent ever connected: customer right, prompts left.
+    Automated,
+}
+
+impl Layout {
+    /// The layout of a contact's recording from what its contact record says: a contact that
+    /// was never connected to an agent (no `Agent`, no `ConnectedToAgentTimestamp`) can only
+    /// have the automated recording. `None` (the record is not known) keeps the agent layout.
+    pub fn from_agent_connected(agent_connected: Option<bool>) -> Self {
+        match agent_connected {
+            Some(false) => Layout::Automated,
+            Some(true) | None => Layout::Agent,
+        }
+    }
+
+    /// `agent` or `automated`, for logs and metrics.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Layout::Agent => "agent",
+            Layout::Automated => "automated",
+        }
+    }
 }
 
 impl Default for SpeakerMap {
     fn default() -> Self {
-        SpeakerMap { agent_index: 1 }
+        SpeakerMap {
+            agent_index: 1,
+            layout: Layout::Agent,
+        }
     }
 }
 
@@ -191,8 +244,22 @@ impl SpeakerMap {
     /// A message when the label is not `ch_<n>` or `spk_<n>`.
     pub fn with_agent(label: &str) -> Result<Self, String> {
         label_index(label.trim())
-            .map(|agent_index| SpeakerMap { agent_index })
+            .map(|agent_index| SpeakerMap {
+                agent_index,
+                layout: Layout::Agent,
+            })
             .ok_or_else(|| format!("expected a channel or speaker label like ch_0 or spk_1, got {label:?}"))
+    }
+
+    /// The same channels read in `layout`: with [`Layout::Automated`] the agent's channel (the
+    /// right one) carries the customer, and the others the system prompts.
+    pub fn for_layout(self, layout: Layout) -> Self {
+        SpeakerMap { layout, ..self }
+    }
+
+    /// The layout this map reads.
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     /// The agent's label, as `ch_<n>`.
@@ -202,10 +269,12 @@ impl SpeakerMap {
 
     /// The participant a channel or speaker label stands for.
     pub fn participant(&self, label: &str) -> Participant {
-        match label_index(label) {
-            Some(i) if i == self.agent_index => Participant::Agent,
-            Some(_) => Participant::Customer,
-            None => Participant::Unknown,
+        match (label_index(label), self.layout) {
+            (Some(i), Layout::Agent) if i == self.agent_index => Participant::Agent,
+            (Some(_), Layout::Agent) => Participant::Customer,
+            (Some(i), Layout::Automated) if i == self.agent_index => Participant::Customer,
+            (Some(_), Layout::Automated) => Participant::System,
+            (None, _) => Participant::Unknown,
         }
     }
 }

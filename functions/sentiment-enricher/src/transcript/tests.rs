@@ -224,3 +224,50 @@ fn speaker_maps_accept_channel_and_speaker_labels_only() {
         assert!(SpeakerMap::with_agent(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn an_automated_recording_has_the_customer_right_and_system_prompts_left() {
+    let ivr = SpeakerMap::default().for_layout(Layout::Automated);
+    assert_eq!(ivr.participant("ch_1"), Participant::Customer);
+    assert_eq!(ivr.participant("ch_0"), Participant::System);
+    assert_eq!(ivr.participant("spk_0"), Participant::System);
+    assert_eq!(ivr.participant("x"), Participant::Unknown);
+    // The configured channel stays the right one whatever the layout.
+    let swapped = SpeakerMap::with_agent("ch_0").unwrap().for_layout(Layout::Automated);
+    assert_eq!(swapped.participant("ch_0"), Participant::Customer);
+    assert_eq!(swapped.participant("ch_1"), Participant::System);
+}
+
+#[test]
+fn only_a_contact_known_never_to_reach_an_agent_is_read_as_automated() {
+    assert_eq!(Layout::from_agent_connected(Some(false)), Layout::Automated);
+    assert_eq!(Layout::from_agent_connected(Some(true)), Layout::Agent);
+    assert_eq!(Layout::from_agent_connected(None), Layout::Agent);
+}
+
+#[test]
+fn the_same_stereo_transcript_reads_as_agent_or_ivr_by_layout() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/transcribe-ivr-only.json"
+    ))
+    .unwrap();
+    let agent = parse(&bytes, &SpeakerMap::default()).unwrap();
+    let ivr = parse(&bytes, &SpeakerMap::default().for_layout(Layout::Automated)).unwrap();
+    assert_eq!(agent.turns.len(), ivr.turns.len());
+    for (a, i) in agent.turns.iter().zip(&ivr.turns) {
+        match a.speaker.as_str() {
+            "ch_1" => assert_eq!(
+                (a.participant, i.participant),
+                (Participant::Agent, Participant::Customer)
+            ),
+            "ch_0" => assert_eq!(
+                (a.participant, i.participant),
+                (Participant::Customer, Participant::System)
+            ),
+            other => panic!("unexpected label {other}"),
+        }
+    }
+    assert!(ivr.turns.iter().any(|t| t.participant == Participant::System));
+    assert!(ivr.turns.iter().all(|t| t.participant != Participant::Agent));
+}
