@@ -14,7 +14,10 @@ pub mod names {
     pub const LAKE_BUCKET: &str = "LAKE_BUCKET";
     pub const GLUE_DATABASE: &str = "GLUE_DATABASE";
     pub const LAKE_FORMAT: &str = "LAKE_FORMAT";
+    /// The PII token key itself: local runs only. A deployment sets [`PII_TOKEN_SECRET_ARN`].
     pub const PII_TOKEN_KEY: &str = "PII_TOKEN_KEY";
+    /// The Secrets Manager secret (ARN or name) holding the PII token key, read once at init.
+    pub const PII_TOKEN_SECRET_ARN: &str = "PII_TOKEN_SECRET_ARN";
     pub const DENY_LIST_URI: &str = "DENY_LIST_URI";
     pub const FRAUD_POLICY_URI: &str = "FRAUD_POLICY_URI";
     pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";

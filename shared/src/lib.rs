@@ -13,6 +13,7 @@
 //! - [`remote_config`]: S3 configuration objects cached and refreshed off the call path.
 //! - [`deny_list`]: the caller deny list of the contact-flow functions.
 //! - `aws` (feature `aws`): the one place that builds the SDK configuration.
+//! - `secrets` (feature `secrets`): the PII token key from Secrets Manager, read once at init.
 
 pub mod config;
 pub mod contact_flow;
@@ -27,3 +28,5 @@ pub mod time_fmt;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "secrets")]
+pub mod secrets;

@@ -165,6 +165,8 @@ pub struct Router {
     builtin: Arc<Policy>,
     policy: Option<PolicyCache>,
     decision_budget: Duration,
+    /// The S3 source of both caches, told the function's account at the first invocation.
+    source: Option<Arc<S3Source>>,
 }
 
 struct Assessed {
@@ -188,32 +190,40 @@ impl Router {
             builtin: Arc::new(builtin),
             policy,
             decision_budget: config.decision_budget,
+            source: None,
         }
     }
 
     /// The router as the Lambda runs it: the built-in policy, and the deny list and policy caches
     /// (those `Config` names) reading through `s3`, which is `None` when there is nothing to read.
+    /// Every bucket read must belong to `CONFIG_BUCKET_OWNER`, or else to the function's account.
     ///
     /// # Errors
     /// [`PolicyError`] when the built-in policy does not validate.
     pub fn from_config(config: &Config, s3: Option<S3Source>) -> Result<Self, PolicyError> {
         let builtin = Policy::builtin()?;
-        let source: Option<Arc<dyn ConfigSource>> = s3.map(|s| Arc::new(s) as _);
+        let s3 = s3.map(|s| Arc::new(s.with_expected_bucket_owner(config.config_bucket_owner.clone())));
         let namespace = config.metrics_namespace.as_str();
-        let (deny_list, policy) = match &source {
-            Some(source) => (
-                config
-                    .deny_list
-                    .clone()
-                    .map(|s| deny_list::cache(s, Arc::clone(source), namespace)),
-                config
-                    .policy
-                    .clone()
-                    .map(|s| policy_cache(s, Arc::clone(source), namespace)),
-            ),
+        let (deny_list, policy) = match &s3 {
+            Some(s3) => {
+                let source: Arc<dyn ConfigSource> = Arc::clone(s3) as _;
+                (
+                    config
+                        .deny_list
+                        .clone()
+                        .map(|s| deny_list::cache(s, Arc::clone(&source), namespace)),
+                    config
+                        .policy
+                        .clone()
+                        .map(|s| policy_cache(s, Arc::clone(&source), namespace)),
+                )
+            }
             None => (None, None),
         };
-        Ok(Router::new(config, builtin, deny_list, policy))
+        Ok(Router {
+            source: s3,
+            ..Router::new(config, builtin, deny_list, policy)
+        })
     }
 
     /// The policy in force: the one from `FRAUD_POLICY_URI` once loaded, else the built-in one.
@@ -251,6 +261,11 @@ impl Router {
     /// # Errors
     /// None: the error type is [`Infallible`].
     pub async fn handle(&self, event: LambdaEvent<ContactFlowEvent>) -> Result<FlatAnswer, Infallible> {
+        // Without CONFIG_BUCKET_OWNER the config buckets must be the function's own account's,
+        // known from the first invocation, before the deny list and the policy are first read.
+        if let Some(source) = &self.source {
+            source.own_account_from_arn(&event.context.invoked_function_arn);
+        }
         Ok(self.process(&event.payload).await.emit())
     }
 

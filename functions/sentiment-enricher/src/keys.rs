@@ -14,6 +14,9 @@ use time::{Date, Month, OffsetDateTime, Time};
 /// Prefix of the Transcribe job names this function starts; the rest is the contact id.
 pub const JOB_NAME_PREFIX: &str = "connect-lake-";
 
+/// The file-name prefix of a Transcribe transcript with PII redacted.
+const REDACTED_FILE_PREFIX: &str = "redacted-";
+
 /// What an object is to this function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectKind {
@@ -126,9 +129,11 @@ pub fn is_contact_id(s: &str) -> bool {
     (1..=128).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// The contact id a key's file name starts with (`<contactId>_...`, or a job name of ours).
+/// The contact id a key's file name starts with (`<contactId>_...`, or a job name of ours). A
+/// `redacted-` prefix, which Transcribe may put on the file of a job with PII redaction, is skipped.
 pub fn contact_id_from_key(key: &str) -> Option<&str> {
     let name = file_name(key);
+    let name = name.strip_prefix(REDACTED_FILE_PREFIX).unwrap_or(name);
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
     let stem = stem.strip_prefix(JOB_NAME_PREFIX).unwrap_or(stem);
     let id = stem.split('_').next().unwrap_or(stem);
@@ -363,6 +368,10 @@ mod tests {
         assert_eq!(contact_id_from_key(&format!("transcripts/{cid}.json")), Some(cid));
         assert_eq!(
             contact_id_from_key(&format!("transcripts/{JOB_NAME_PREFIX}{cid}.json")),
+            Some(cid)
+        );
+        assert_eq!(
+            contact_id_from_key(&format!("transcripts/redacted-{cid}_20260308T1015Z.json")),
             Some(cid)
         );
         assert_eq!(contact_id_from_key("transcripts/hello world.json"), None);

@@ -119,7 +119,8 @@ pub enum StoredText {
     RedactionFailed,
     /// PII replaced by `DetectPiiEntities`.
     Redacted(String),
-    /// A language `DetectPiiEntities` does not support: stored as transcribed.
+    /// A language `DetectPiiEntities` cannot redact: the text is never stored, whatever
+    /// `STORE_TRANSCRIPT_TEXT` says (`text_redaction = unsupported_language`).
     Unredacted(String),
 }
 
@@ -162,7 +163,8 @@ pub fn turn_rows(
                 StoredText::NotStored => (None, None),
                 StoredText::RedactionFailed => (None, Some("failed_invalid_offsets")),
                 StoredText::Redacted(t) => (Some(t), Some("comprehend_pii")),
-                StoredText::Unredacted(t) => (Some(t), Some("none_for_language")),
+                // Issue #18: never verbatim. Only the marker says text was asked for.
+                StoredText::Unredacted(_) => (None, Some("unsupported_language")),
             };
             TurnRow {
                 contact_id: ctx.contact_id.to_owned(),

@@ -228,6 +228,7 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
     let names = LakeNames::default();
     let lake = Lake::new(&emulator_config(emulator).await, names.clone());
     lake.provision(DENY_LIST, FRAUD_POLICY).await?;
+    let pii_key_secret = lake.put_pii_key(DEMO_PII_KEY).await?;
 
     let mut generator = Generator::new(opts.seed);
     let traffic_opts = TrafficOptions::new(opts.contacts, opts.seed);
@@ -250,7 +251,8 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
         // The cataloger declares the Firehose tables in this format; the demo plays Firehose's
         // record format conversion when it is Parquet, as deployed.
         ("LAKE_FORMAT", format_name(opts.format).to_owned()),
-        ("PII_TOKEN_KEY", DEMO_PII_KEY.to_owned()),
+        // As deployed: the functions read the key from Secrets Manager at init.
+        ("PII_TOKEN_SECRET_ARN", pii_key_secret),
         ("METRICS_NAMESPACE", "ConnectLakeDemo".to_owned()),
         ("AWS_LAMBDA_LOG_LEVEL", "WARN".to_owned()),
     ]);

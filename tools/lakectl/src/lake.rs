@@ -26,6 +26,8 @@ pub struct LakeNames {
     pub transcripts_prefix: String,
     pub deny_list_key: String,
     pub policy_key: String,
+    /// The Secrets Manager secret holding the PII token key.
+    pub pii_key_secret: String,
 }
 
 impl Default for LakeNames {
@@ -39,6 +41,7 @@ impl Default for LakeNames {
             transcripts_prefix: "transcripts/".into(),
             deny_list_key: "config/deny-list.txt".into(),
             policy_key: "config/fraud-policy.json".into(),
+            pii_key_secret: "connect-lake/pii-token-key".into(),
         }
     }
 }
@@ -82,6 +85,7 @@ pub struct Lake {
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub glue: aws_sdk_glue::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub endpoint: Option<String>,
 }
 
@@ -103,6 +107,7 @@ impl Lake {
             s3: connect_lake::aws::s3_client(config),
             sqs: aws_sdk_sqs::Client::new(config),
             glue: aws_sdk_glue::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
             endpoint: config.endpoint_url().map(str::to_owned),
         }
     }
@@ -230,6 +235,20 @@ impl Lake {
         self.put(&n.deny_list_key, deny_list.as_bytes().to_vec()).await?;
         self.put(&n.policy_key, policy.as_bytes().to_vec()).await?;
         Ok(())
+    }
+
+    /// The PII token key as the template provisions it: a Secrets Manager secret. Returns its
+    /// ARN, the functions' `PII_TOKEN_SECRET_ARN`; the key itself is never in their environment.
+    pub async fn put_pii_key(&self, key: &str) -> Result<String, LakeError> {
+        let out = self
+            .secrets
+            .create_secret()
+            .name(&self.names.pii_key_secret)
+            .secret_string(key)
+            .send()
+            .await
+            .map_err(aws("CreateSecret"))?;
+        Ok(out.arn().unwrap_or_default().to_owned())
     }
 
     pub async fn put(&self, key: &str, body: Vec<u8>) -> Result<(), LakeError> {

@@ -26,7 +26,7 @@ const KNOWN_ENV: &[&str] = &[
     "LAKE_BUCKET",
     "GLUE_DATABASE",
     "LAKE_FORMAT",
-    "PII_TOKEN_KEY",
+    "PII_TOKEN_SECRET_ARN",
     "DENY_LIST_URI",
     "FRAUD_POLICY_URI",
     "METRICS_NAMESPACE",
@@ -44,11 +44,12 @@ const KNOWN_ENV: &[&str] = &[
 ];
 
 /// Actions that support no resource-level permissions, so `Resource: "*"` is the only option.
-const NO_RESOURCE_LEVEL: [&str; 4] = [
+const NO_RESOURCE_LEVEL: [&str; 5] = [
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
     "comprehend:BatchDetectSentiment",
     "comprehend:DetectPiiEntities",
+    "lakeformation:GetDataAccess",
 ];
 
 fn template() -> Template {
@@ -257,25 +258,105 @@ fn function_environments_use_only_the_projects_variable_names() {
     }
 }
 
-#[test]
-fn pii_token_key_comes_from_secrets_manager_by_dynamic_reference() {
-    let t = template();
-    let mut count = 0;
-    for (id, f) in functions(&t) {
-        let Some(value) = at(f, &["Properties", "Environment", "Variables", "PII_TOKEN_KEY"]) else {
-            continue;
-        };
-        count += 1;
-        let text = match intrinsic(value) {
-            Some((name, Value::String(s))) if name == "Sub" => s.clone(),
-            _ => plain_str(value).map(str::to_owned).unwrap_or_default(),
-        };
-        assert!(
-            text.starts_with("{{resolve:secretsmanager:"),
-            "{id}: PII_TOKEN_KEY must be a dynamic reference"
-        );
+/// The functions that tokenize PII and so read the key.
+const TOKENIZING: [&str; 4] = [
+    "firehose-transform",
+    "contact-flow-logger",
+    "fraud-router",
+    "sentiment-enricher",
+];
+
+/// What is wrong with the PII key's wiring: the key is never an environment variable value; each
+/// tokenizing function gets only the secret's ARN and may `GetSecretValue` on exactly that secret;
+/// no other function may read it; a generated secret is encrypted with the lake key and retained.
+fn pii_key_violations(t: &Template) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut readers = BTreeSet::new();
+    for (id, f) in functions(t) {
+        let vars = at(f, &["Properties", "Environment", "Variables"]);
+        if vars.and_then(|v| v.get("PII_TOKEN_KEY")).is_some() {
+            out.push(format!("{id}: PII_TOKEN_KEY is an environment variable"));
+        }
+        let binary = binary_name_for(id);
+        let arn = vars.and_then(|v| v.get("PII_TOKEN_SECRET_ARN"));
+        if TOKENIZING.contains(&binary.as_str()) != arn.is_some() {
+            out.push(format!("{id}: PII_TOKEN_SECRET_ARN set: {}", arn.is_some()));
+        }
+        let Some(arn) = arn else { continue };
+        let role = at(f, &["Properties", "Role"]).and_then(getatt_target).map(|(r, _)| r);
+        let grants = policy_statements(t).into_iter().any(|s| {
+            Some(s.holder) == role
+                && s.is_allow()
+                && s.statement.get("Action").and_then(string_or_list) == Some(vec!["secretsmanager:GetSecretValue"])
+                && s.statement.get("Resource") == Some(arn)
+        });
+        if !grants {
+            out.push(format!(
+                "{id}: its role may not GetSecretValue on exactly PII_TOKEN_SECRET_ARN"
+            ));
+        }
+        readers.extend(role);
     }
-    assert!(count >= 1, "no function gets PII_TOKEN_KEY");
+    for s in policy_statements(t) {
+        let actions = s.statement.get("Action").and_then(string_or_list).unwrap_or_default();
+        if s.is_allow() && actions.iter().any(|a| a.starts_with("secretsmanager:")) && !readers.contains(s.holder) {
+            out.push(format!("{}/{}: reads secrets but tokenizes nothing", s.holder, s.sid()));
+        }
+    }
+    match t.resource("PiiTokenSecret") {
+        None => out.push("no PiiTokenSecret".into()),
+        Some(secret) => {
+            if at(secret, &["Properties", "KmsKeyId"]).and_then(getatt_target) != Some(("LakeKey", "Arn")) {
+                out.push("PiiTokenSecret: not encrypted with the lake key".into());
+            }
+            if at(secret, &["DeletionPolicy"]).and_then(plain_str) != Some("Retain") {
+                out.push("PiiTokenSecret: deleting the stack would delete the key of every token".into());
+            }
+            let length = at(secret, &["Properties", "GenerateSecretString", "PasswordLength"]).and_then(Value::as_u64);
+            if length.is_none_or(|n| n < 32) {
+                out.push("PiiTokenSecret: the generated key is shorter than 32 bytes".into());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_pii_key_is_a_secret_read_at_init_never_an_environment_value() {
+    let violations = pii_key_violations(&template());
+    assert!(violations.is_empty(), "{violations:#?}");
+}
+
+#[test]
+fn the_pii_key_check_can_fail() {
+    let text = std::fs::read_to_string(repo_root().join("template.yaml")).unwrap();
+    let mutate = |from: &str, to: &str| {
+        assert!(text.contains(from), "{from}");
+        pii_key_violations(&Template::parse(&text.replacen(from, to, 1)).unwrap())
+    };
+    // The key back in an environment variable, as it used to be.
+    let v = mutate(
+        "          PII_TOKEN_SECRET_ARN: !If",
+        "          PII_TOKEN_KEY: \"{{resolve:secretsmanager:k:SecretString}}\"\n          PII_TOKEN_SECRET_ARN: !If",
+    );
+    assert!(
+        v.iter().any(|m| m.contains("PII_TOKEN_KEY is an environment variable")),
+        "{v:?}"
+    );
+    // A role that may read any secret.
+    let v = mutate(
+        "                Action: secretsmanager:GetSecretValue\n                Resource: !If [CreatePiiTokenSecret, !Ref PiiTokenSecret, !Ref PiiTokenSecretArn]",
+        "                Action: secretsmanager:GetSecretValue\n                Resource: \"*\"",
+    );
+    assert!(v.iter().any(|m| m.contains("may not GetSecretValue")), "{v:?}");
+    // A short generated key, and one that goes with the stack.
+    let v = mutate("        PasswordLength: 64", "        PasswordLength: 16");
+    assert!(v.iter().any(|m| m.contains("shorter than 32")), "{v:?}");
+    let v = mutate(
+        "    Condition: CreatePiiTokenSecret\n    DeletionPolicy: Retain",
+        "    Condition: CreatePiiTokenSecret\n    DeletionPolicy: Delete",
+    );
+    assert!(v.iter().any(|m| m.contains("would delete")), "{v:?}");
 }
 
 /// The logical ids of the functions that resources of `kind` invoke (Connect integrations, Firehose
@@ -413,6 +494,8 @@ fn expected_table_problems(t: &Template) -> Vec<String> {
             "ctr"
         } else if rendered.contains("AgentEventsTable") {
             "agent_events"
+        } else if rendered.contains("ConnectMetricsTable") {
+            "connect_metrics"
         } else {
             problems.push(format!("{id}: converts with no known table"));
             continue;

@@ -252,3 +252,17 @@ fn json_lines_end_every_row_with_a_newline() {
     assert_eq!(second["text_redaction"], "failed_invalid_offsets");
     assert!(json_lines::<TurnRow>(&[]).unwrap().is_empty());
 }
+
+#[test]
+fn text_in_a_language_without_pii_redaction_is_never_stored() {
+    let rows = turn_rows(
+        &ctx(SourceKind::ContactLensChat),
+        &[turn(Participant::Customer, 0, 1, "mitt kortnummer är 4111 1111 1111 1111")],
+        &[scored(None, None)],
+        vec![StoredText::Unredacted("mitt kortnummer är 4111 1111 1111 1111".into())],
+    );
+    let row = serde_json::to_value(&rows[0]).unwrap();
+    assert!(row.get("text").is_none(), "{row}");
+    assert_eq!(row["text_redaction"], "unsupported_language");
+    assert!(!row.to_string().contains("4111"), "{row}");
+}
