@@ -311,8 +311,12 @@ pub static CTR: Table = Table {
             Str,
             "TransferredToEndpoint.Address, country calling code",
         ),
-        col("recording_location", Str, "Recording.Location"),
-        col("recording_status", Str, "Recording.Status"),
+        col(
+            "recording_location",
+            Str,
+            "The voice recording: the first Recordings entry that is AUDIO stored in S3 (else Recording)",
+        ),
+        col("recording_status", Str, "Status of that recording: AVAILABLE or DELETED"),
         col(
             "contact_lens_enabled",
             Boolean,
@@ -328,8 +332,111 @@ pub static CTR: Table = Table {
             Str,
             "initiation, or arrival when InitiationTimestamp was unusable",
         ),
+        col(
+            "system_endpoint_address",
+            Str,
+            "SystemEndpoint.Address in clear: the business's own number the customer dialled (the caller id, outbound)",
+        ),
+        col("format_version", Str, "AWSContactTraceRecordFormatVersion"),
+        col(
+            "answering_machine_detection_status",
+            Str,
+            "AnsweringMachineDetectionStatus (outbound campaigns): HUMAN_ANSWERED, VOICEMAIL_BEEP, ...",
+        ),
+        col("campaign_id", Str, "Campaign.CampaignId (outbound campaigns)"),
+        col(
+            "potential_disconnect_issue",
+            Str,
+            "DisconnectDetails.PotentialDisconnectIssue, e.g. AGENT_NETWORK_DISCONNECT",
+        ),
+        col(
+            "segment_attributes",
+            Map(&Str, &Str),
+            "SegmentAttributes: each ValueString (connect:Subtype = connect:SMS, ...); other kinds as JSON text",
+        ),
+        col("tags", Map(&Str, &Str), "Tags; PII-looking values tokenized"),
+        col(
+            "contact_details",
+            Map(&Str, &Str),
+            "ContactDetails of a task; PII-looking values tokenized",
+        ),
+        col(
+            "references",
+            Array(&Struct(CTR_REFERENCE)),
+            "References of a task (URL, ATTACHMENT, NUMBER, STRING, DATE, EMAIL); PII-looking values tokenized",
+        ),
+        col(
+            "quality_metrics",
+            Struct(CTR_QUALITY_METRICS),
+            "QualityMetrics.Agent.Audio and QualityMetrics.Customer.Audio: score and potential issues",
+        ),
+        col(
+            "customer_greeting_start_timestamp",
+            Ts,
+            "CustomerVoiceActivity.GreetingStartTimestamp, UTC",
+        ),
+        col(
+            "customer_greeting_end_timestamp",
+            Ts,
+            "CustomerVoiceActivity.GreetingEndTimestamp, UTC",
+        ),
+        col("agent_pause_duration_s", BigInt, "Agent.AgentPauseDuration, seconds"),
+        col("total_pause_count", Int, "TotalPauseCount (tasks)"),
+        col("total_pause_duration_s", BigInt, "TotalPauseDuration (tasks), seconds"),
+        col("last_paused_timestamp", Ts, "LastPausedTimestamp (tasks), UTC"),
+        col("last_resumed_timestamp", Ts, "LastResumedTimestamp (tasks), UTC"),
+        col(
+            "recordings",
+            Array(&Struct(CTR_RECORDING)),
+            "Recordings: every voice recording, chat transcript, screen recording and media stream",
+        ),
     ],
 };
+
+/// One entry of a contact record's `Recordings` array (`RecordingInfo`).
+const CTR_RECORDING: &[Field] = &[
+    field("location", Str),
+    field("status", Str),
+    field("storage_type", Str),
+    field("media_stream_type", Str),
+    field("participant_type", Str),
+    field("start_timestamp", Ts),
+    field("stop_timestamp", Ts),
+    field("fragment_start_number", Str),
+    field("fragment_stop_number", Str),
+    field("deletion_reason", Str),
+];
+
+/// One entry of a contact record's `References`.
+const CTR_REFERENCE: &[Field] = &[
+    field("name", Str),
+    field("reference_type", Str),
+    field("value", Str),
+    field("status", Str),
+    field("arn", Str),
+];
+
+/// `QualityMetrics`, flattened one level: the agent's and the customer's audio.
+const CTR_QUALITY_METRICS: &[Field] = &[
+    field("agent_audio_score", Double),
+    field("agent_audio_issues", Array(&Str)),
+    field("customer_audio_score", Double),
+    field("customer_audio_issues", Array(&Str)),
+];
+
+/// One contact of an agent event's `CurrentAgentSnapshot.Contacts`.
+const AGENT_CONTACT: &[Field] = &[
+    field("contact_id", Str),
+    field("initial_contact_id", Str),
+    field("channel", Str),
+    field("initiation_method", Str),
+    field("state", Str),
+    field("state_start_timestamp", Ts),
+    field("connected_to_agent_timestamp", Ts),
+    field("queue_timestamp", Ts),
+    field("queue_name", Str),
+    field("queue_arn", Str),
+];
 
 /// Agent event stream records (LOGIN, LOGOUT, STATE_CHANGE and, when kept, HEART_BEAT).
 pub static AGENT_EVENTS: Table = Table {
@@ -363,13 +470,24 @@ pub static AGENT_EVENTS: Table = Table {
         ),
         col("previous_agent_status", Str, "PreviousAgentSnapshot.AgentStatus.Name"),
         col("contact_count", Int, "Number of contacts in the current snapshot"),
-        col("contact_ids", Str, "Contact ids in the current snapshot, JSON array"),
-        col(
-            "contact_states",
-            Str,
-            "Contact states in the current snapshot, JSON array",
-        ),
         col("version", Str, "Version of the agent event format"),
+        col(
+            "agent_status_arn",
+            Str,
+            "CurrentAgentSnapshot.AgentStatus.ARN: stable when the status is renamed",
+        ),
+        col("next_agent_status", Str, "CurrentAgentSnapshot.NextAgentStatus.Name"),
+        col("next_agent_status_arn", Str, "CurrentAgentSnapshot.NextAgentStatus.ARN"),
+        col(
+            "next_agent_status_enqueued_timestamp",
+            Ts,
+            "CurrentAgentSnapshot.NextAgentStatus.EnqueuedTimestamp, UTC",
+        ),
+        col(
+            "contacts",
+            Array(&Struct(AGENT_CONTACT)),
+            "CurrentAgentSnapshot.Contacts: channel, initiation method, state and its start, queue",
+        ),
     ],
 };
 
@@ -442,12 +560,12 @@ pub static SENTIMENT_TURNS: Table = Table {
         col(
             "text",
             Str,
-            "Turn text, only with STORE_TRANSCRIPT_TEXT=true; PII-redacted for en and es",
+            "Turn text, only with STORE_TRANSCRIPT_TEXT=true and only for en and es, PII-redacted",
         ),
         col(
             "text_redaction",
             Str,
-            "comprehend_pii; none_for_language (no PII detection for it: stored as is); failed_invalid_offsets (not stored)",
+            "comprehend_pii; unsupported_language (no PII detection for it: not stored); failed_invalid_offsets (not stored)",
         ),
         col(
             "contact_timestamp",
@@ -640,6 +758,75 @@ pub static CONTACT_FLOW_LOGS: Table = Table {
             "recognised",
             Boolean,
             "False when the event was not a contact-flow event",
+        ),
+    ],
+};
+
+/// Amazon Connect's own CloudWatch metrics (and ours, namespace `ConnectLake`), kept past
+/// CloudWatch's two weeks: one row per metric, dimension set and one-minute period. Written by
+/// firehose-transform from a CloudWatch metric stream (JSON output format) and by
+/// `lakectl metrics backfill` from `GetMetricData`; partitioned by the period's UTC hour.
+pub static CONNECT_METRICS: Table = Table {
+    name: "connect_metrics",
+    description: "CloudWatch metrics of Amazon Connect (AWS/Connect) and of connect-lake (ConnectLake), \
+                  one row per metric, dimensions and one-minute period",
+    storage: Storage::Delivered,
+    columns: &[
+        col("namespace", Str, "AWS/Connect, or ConnectLake for connect-lake's own metrics"),
+        col("metric_name", Str, "QueueSize, LongestQueueWaitTime, ContactFlowErrors, ..."),
+        col("dimensions", Map(&Str, &Str), "Every dimension of the metric, by name"),
+        col("instance_id", Str, "The InstanceId dimension (Connect instance id)"),
+        col("metric_group", Str, "The MetricGroup dimension: Queue, ContactFlow, VoiceCalls, ..."),
+        col("queue_name", Str, "The QueueName dimension"),
+        col("flow_name", Str, "The ContactFlowName dimension"),
+        col("period_timestamp", Ts, "Start of the one-minute period, UTC; the partition is its hour"),
+        col("unit", Str, "CloudWatch unit: Count, Seconds, Percent, None, ..."),
+        col("sum_value", Double, "Sum over the period"),
+        col("min_value", Double, "Minimum over the period"),
+        col("max_value", Double, "Maximum over the period"),
+        col("sample_count", Double, "Number of data points (SampleCount)"),
+        col(
+            "avg_value",
+            Double,
+            "Average, where CloudWatch gives it (GetMetricData); null from a metric stream: sum_value / sample_count",
+        ),
+        col("account_id", Str, "AWS account of the metric (metric stream only)"),
+        col("region", Str, "AWS Region of the metric (metric stream only)"),
+        col(
+            "source",
+            Str,
+            "metric_stream, or backfill (GetMetricData); the same minute can be in both",
+        ),
+    ],
+};
+
+/// Amazon Connect's native flow logs (the instance's `/aws/connect/<alias>` log group), one row
+/// per logged flow block, exactly as Connect writes them: a CloudWatch Logs subscription ships
+/// them through Firehose (decompression and message extraction, no code). Not to be confused
+/// with [`CONTACT_FLOW_LOGS`], the records of our own contact-flow-logger. Connect's keys are
+/// PascalCase; the columns are their lower-case forms, which the OpenX JSON SerDe matches
+/// case-insensitively.
+pub static CONNECT_FLOW_LOGS: Table = Table {
+    name: "connect_flow_logs",
+    description: "Amazon Connect's native flow logs (/aws/connect/<instance alias>), one flow block per row, \
+                  as Connect writes them (not contact-flow-logger's contact_flow_logs)",
+    storage: Storage::LogShipped,
+    columns: &[
+        col("contactid", Str, "ContactId"),
+        col("contactflowid", Str, "ContactFlowId: the flow's ARN"),
+        col("contactflowname", Str, "ContactFlowName"),
+        col(
+            "contactflowmoduletype",
+            Str,
+            "ContactFlowModuleType: the block, e.g. SetLoggingBehavior, PlayPrompt, InvokeExternalResource",
+        ),
+        col("identifier", Str, "Identifier: the block's id or name in the flow"),
+        col("results", Str, "Results: the branch or outcome, e.g. Success, Error, a Lambda's error message"),
+        col("parameters", Map(&Str, &Str), "Parameters: the block's parameters as Connect logs them"),
+        col(
+            "timestamp",
+            Str,
+            "Timestamp: when the block ran, ISO 8601 UTC with milliseconds (from_iso8601_timestamp reads it)",
         ),
     ],
 };
@@ -854,6 +1041,8 @@ pub static TABLES: &[&Table] = &[
     &CONTACT_SENTIMENT,
     &FRAUD_DECISIONS,
     &CONTACT_FLOW_LOGS,
+    &CONNECT_METRICS,
+    &CONNECT_FLOW_LOGS,
 ];
 
 /// The table with this name.

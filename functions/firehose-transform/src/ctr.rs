@@ -18,6 +18,13 @@ use connect_lake::pii::{PiiRules, Tokenizer};
 use connect_lake::schema::PartitionValues;
 use connect_lake::time_fmt::{HiveTimestamp, parse_rfc3339};
 
+mod detail;
+
+pub use detail::{
+    AgentContactRow, Campaign, CustomerVoiceActivity, DisconnectDetails, NextAgentStatus, QualityMetrics, QualityRow,
+    Recording, RecordingRow, ReferenceRow, SnapshotContact, voice_recording,
+};
+
 type Text<'a> = Option<Cow<'a, str>>;
 
 /// Accepts an integer, a float (rounded), a numeric string or null. Anything else is `None`:
@@ -103,6 +110,30 @@ pub struct ContactRecord<'a> {
     #[serde(borrow)]
     pub recordings: Option<Vec<Recording<'a>>>,
     pub contact_lens: Option<ContactLens>,
+    #[serde(borrow, rename = "AWSContactTraceRecordFormatVersion")]
+    pub format_version: Text<'a>,
+    #[serde(borrow)]
+    pub answering_machine_detection_status: Text<'a>,
+    #[serde(borrow)]
+    pub campaign: Option<Campaign<'a>>,
+    #[serde(borrow)]
+    pub disconnect_details: Option<DisconnectDetails<'a>>,
+    /// `{"connect:Subtype": {"ValueString": "connect:SMS"}, ...}`.
+    pub segment_attributes: Option<BTreeMap<String, Value>>,
+    pub tags: Option<BTreeMap<String, Value>>,
+    pub contact_details: Option<BTreeMap<String, Value>>,
+    pub references: Option<Value>,
+    pub quality_metrics: Option<QualityMetrics>,
+    #[serde(borrow)]
+    pub customer_voice_activity: Option<CustomerVoiceActivity<'a>>,
+    #[serde(deserialize_with = "lenient_i64")]
+    pub total_pause_count: Option<i64>,
+    #[serde(deserialize_with = "lenient_i64", alias = "TotalPauseDurationInSeconds")]
+    pub total_pause_duration: Option<i64>,
+    #[serde(borrow)]
+    pub last_paused_timestamp: Text<'a>,
+    #[serde(borrow)]
+    pub last_resumed_timestamp: Text<'a>,
     /// Values stay raw JSON until they are scrubbed: no allocation for the common string case.
     #[serde(borrow)]
     pub attributes: Option<BTreeMap<Cow<'a, str>, &'a RawValue>>,
@@ -147,6 +178,8 @@ pub struct Agent<'a> {
     pub after_contact_work_start_timestamp: Text<'a>,
     #[serde(borrow)]
     pub after_contact_work_end_timestamp: Text<'a>,
+    #[serde(deserialize_with = "lenient_i64")]
+    pub agent_pause_duration: Option<i64>,
 }
 
 /// A named resource: routing profile, queue reference, agent status.
@@ -222,15 +255,6 @@ pub struct Endpoint<'a> {
     pub address: Text<'a>,
     #[serde(borrow, rename = "Type")]
     pub kind: Text<'a>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct Recording<'a> {
-    #[serde(borrow)]
-    pub location: Text<'a>,
-    #[serde(borrow)]
-    pub status: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -364,6 +388,42 @@ pub struct CtrRow<'a> {
     /// lake types them as a map too, so queries read `attributes['intent']`.
     pub attributes: Option<BTreeMap<Cow<'a, str>, Cow<'a, str>>>,
     pub partition_time_source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_endpoint_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_version: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answering_machine_detection_status: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub potential_disconnect_issue: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segment_attributes: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_details: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<ReferenceRow>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality_metrics: Option<QualityRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_greeting_start_timestamp: Option<HiveTimestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_greeting_end_timestamp: Option<HiveTimestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_pause_duration_s: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_pause_count: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_pause_duration_s: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_paused_timestamp: Option<HiveTimestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_resumed_timestamp: Option<HiveTimestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<Vec<RecordingRow>>,
 }
 
 /// Why a record could not be flattened. The messages never contain record content.
@@ -496,11 +556,7 @@ pub fn flatten_ctr<'a, 'p>(
         (interaction.is_some() || hold.is_some() || acw.is_some())
             .then(|| interaction.unwrap_or(0) + hold.unwrap_or(0) + acw.unwrap_or(0))
     });
-    let recording = rec.recording.as_ref().or_else(|| {
-        rec.recordings
-            .as_ref()
-            .and_then(|all| all.iter().find(|r| r.location.is_some()))
-    });
+    let recording = voice_recording(rec.recordings.as_deref(), rec.recording.as_ref());
     let (customer_endpoint_type, customer_endpoint_token, customer_calling_code) =
         endpoint_columns(rec.customer_endpoint.as_ref(), tok);
     let (system_endpoint_type, system_endpoint_token, system_calling_code) =
@@ -574,6 +630,50 @@ pub fn flatten_ctr<'a, 'p>(
             .and_then(|c| c.enabled),
         attributes: rec.attributes.as_ref().map(|a| scrub_attributes(a, &pii)),
         partition_time_source: source,
+        // The business's own number: queries group by it, and it identifies no person.
+        system_endpoint_address: rec
+            .system_endpoint
+            .as_ref()
+            .and_then(|e| non_empty(&e.address))
+            .map(|a| a.trim().to_owned()),
+        format_version: non_empty(&rec.format_version),
+        answering_machine_detection_status: non_empty(&rec.answering_machine_detection_status),
+        campaign_id: rec.campaign.as_ref().and_then(|c| non_empty(&c.campaign_id)),
+        potential_disconnect_issue: rec
+            .disconnect_details
+            .as_ref()
+            .and_then(|d| non_empty(&d.potential_disconnect_issue)),
+        segment_attributes: rec
+            .segment_attributes
+            .as_ref()
+            .map(detail::segment_attributes)
+            .filter(|m| !m.is_empty()),
+        tags: rec
+            .tags
+            .as_ref()
+            .map(|t| detail::scrubbed_map(t, &pii))
+            .filter(|m| !m.is_empty()),
+        contact_details: rec
+            .contact_details
+            .as_ref()
+            .map(|d| detail::scrubbed_map(d, &pii))
+            .filter(|m| !m.is_empty()),
+        references: rec.references.as_ref().and_then(|r| detail::references(r, &pii)),
+        quality_metrics: rec.quality_metrics.as_ref().and_then(QualityMetrics::row),
+        customer_greeting_start_timestamp: rec
+            .customer_voice_activity
+            .as_ref()
+            .and_then(|v| ts(&v.greeting_start_timestamp)),
+        customer_greeting_end_timestamp: rec
+            .customer_voice_activity
+            .as_ref()
+            .and_then(|v| ts(&v.greeting_end_timestamp)),
+        agent_pause_duration_s: agent.and_then(|a| a.agent_pause_duration),
+        total_pause_count: rec.total_pause_count,
+        total_pause_duration_s: rec.total_pause_duration,
+        last_paused_timestamp: ts(&rec.last_paused_timestamp),
+        last_resumed_timestamp: ts(&rec.last_resumed_timestamp),
+        recordings: detail::recording_rows(rec.recordings.as_deref(), rec.recording.as_ref()),
     };
     Ok(FlatCtr {
         row,
@@ -623,11 +723,15 @@ pub struct AgentSnapshot<'a> {
     pub configuration: Option<AgentConfiguration<'a>>,
     #[serde(borrow)]
     pub contacts: Option<Vec<SnapshotContact<'a>>>,
+    #[serde(borrow)]
+    pub next_agent_status: Option<NextAgentStatus<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct AgentStatus<'a> {
+    #[serde(borrow, rename = "ARN")]
+    pub arn: Text<'a>,
     #[serde(borrow)]
     pub name: Text<'a>,
     #[serde(borrow)]
@@ -644,15 +748,6 @@ pub struct AgentConfiguration<'a> {
     pub routing_profile: Option<Named<'a>>,
     #[serde(borrow)]
     pub agent_hierarchy_groups: Option<HierarchyGroups<'a>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct SnapshotContact<'a> {
-    #[serde(borrow)]
-    pub contact_id: Text<'a>,
-    #[serde(borrow)]
-    pub state: Text<'a>,
 }
 
 /// A row of the `agent_events` table.
@@ -694,11 +789,17 @@ pub struct AgentEventRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_count: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact_ids: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact_states: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_status_arn: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_agent_status: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_agent_status_arn: Text<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_agent_status_enqueued_timestamp: Option<HiveTimestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<AgentContactRow>>,
 }
 
 /// A flattened agent event and its partition (the UTC hour of `EventTimestamp`, or of arrival when
@@ -727,9 +828,7 @@ pub fn flatten_agent_event<'a, 'p>(
     let status = current.and_then(|s| s.agent_status.as_ref());
     let [h1, h2, h3, h4, h5] = HierarchyGroups::names(config.and_then(|c| c.agent_hierarchy_groups.as_ref()));
     let contacts = current.and_then(|s| s.contacts.as_ref());
-    let json_list = |f: for<'b> fn(&'b SnapshotContact<'a>) -> Option<&'b str>| {
-        contacts.map(|cs| serde_json::to_string(&cs.iter().filter_map(f).collect::<Vec<_>>()).unwrap_or_default())
-    };
+    let next = current.and_then(|s| s.next_agent_status.as_ref());
     let instance_arn = non_empty(&ev.instance_arn);
     let instance_id = instance_arn
         .as_deref()
@@ -760,9 +859,12 @@ pub fn flatten_agent_event<'a, 'p>(
             .and_then(|s| s.agent_status.as_ref())
             .and_then(|s| non_empty(&s.name)),
         contact_count: contacts.map(|c| c.len() as i64),
-        contact_ids: json_list(|c| c.contact_id.as_deref()),
-        contact_states: json_list(|c| c.state.as_deref()),
         version: non_empty(&ev.version),
+        agent_status_arn: status.and_then(|s| non_empty(&s.arn)),
+        next_agent_status: next.and_then(|n| non_empty(&n.name)),
+        next_agent_status_arn: next.and_then(|n| non_empty(&n.arn)),
+        next_agent_status_enqueued_timestamp: next.and_then(|n| ts(&n.enqueued_timestamp)),
+        contacts: contacts.map(|cs| cs.iter().map(SnapshotContact::row).collect()),
     };
     Ok(FlatAgentEvent {
         row,
