@@ -79,5 +79,9 @@ pub fn backfill_options(dir: &std::path::Path, input: PathBuf) -> lakectl::backf
         manifest_key: "_backfill/manifest.json".into(),
         pii_key: "backfill-test-key-0123456789abcdefghij".into(),
         progress: false,
+        target_bytes: lakectl::backfill::DEFAULT_TARGET_BYTES,
+        replace: false,
+        keep_raw_errors: false,
+        work_dir: None,
     }
 }

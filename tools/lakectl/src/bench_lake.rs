@@ -97,6 +97,10 @@ pub async fn named_queries_on_backfilled_lake(contacts: usize, seed: u64) -> Res
         manifest_key: "_backfill/manifest.json".into(),
         pii_key: crate::DEMO_PII_KEY.to_owned(),
         progress: false,
+        target_bytes: crate::backfill::DEFAULT_TARGET_BYTES,
+        replace: false,
+        keep_raw_errors: false,
+        work_dir: None,
     };
     let started = Instant::now();
     let report = Backfill::new(&config, options)

@@ -11,6 +11,7 @@
 //! is returned with its reason, for `errors/format-conversion-failed/`, as Firehose does. It is
 //! never dropped.
 
+use std::io::BufRead;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -21,9 +22,12 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-/// Rows per Arrow batch and per Parquet row group (Firehose's objects are at most 128 MB; ours
-/// are far smaller, so one or a few row groups per object).
+/// Rows per Arrow batch; a Parquet row group holds at most 16 batches.
 const BATCH_ROWS: usize = 8192;
+
+/// A row group is flushed once its encoded, not yet written data passes this size: what bounds
+/// the writer's memory, whatever the object's size.
+const ROW_GROUP_BYTES: usize = 24 * 1024 * 1024;
 
 /// A row that did not convert, with its original bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,43 +65,107 @@ pub enum ConvertError {
 /// [`ConvertError`] only when the Parquet writer itself fails; bad rows are in
 /// [`Converted::failed`].
 pub fn rows_to_parquet(table: &'static Table, ndjson: &[u8]) -> Result<Converted, ConvertError> {
+    let mut reader = ndjson;
+    rows_to_parquet_from(table, &mut reader).map_err(|e| match e {
+        StreamError::Convert(e) => e,
+        // Reading a byte slice cannot fail.
+        StreamError::Read(e) => ConvertError::Read(e.to_string()),
+    })
+}
+
+/// Why a streamed conversion stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Convert(#[from] ConvertError),
+    #[error("cannot read the rows: {0}")]
+    Read(#[from] std::io::Error),
+}
+
+/// Converts newline-delimited JSON rows read from `rows` for `table`, in bounded memory: rows are
+/// decoded [`BATCH_ROWS`] at a time, and a row group is flushed once its encoded data passes
+/// [`ROW_GROUP_BYTES`], so only the output object (compressed) grows with the input.
+///
+/// # Errors
+/// The writer failing, or `rows` failing to read; bad rows are in [`Converted::failed`].
+pub fn rows_to_parquet_from(table: &'static Table, rows: &mut impl BufRead) -> Result<Converted, StreamError> {
     let schema: SchemaRef = Arc::new(table.arrow_schema());
-    let lines: Vec<&[u8]> = ndjson
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-        .collect();
     let mut converted = Converted::default();
-    let mut batches = Vec::new();
-    for chunk in lines.chunks(BATCH_ROWS) {
-        match decode(&schema, chunk) {
-            Ok(batch) => batches.push(batch),
-            // Something in the chunk is bad: decode row by row to keep the good rows and
-            // send only the bad ones to the error prefix.
-            Err(_) => {
-                let mut good: Vec<&[u8]> = Vec::with_capacity(chunk.len());
-                for line in chunk {
-                    match decode(&schema, std::slice::from_ref(line)) {
-                        Ok(_) => good.push(line),
-                        Err(e) => converted.failed.push(FailedRow {
-                            row: line.to_vec(),
-                            reason: reason(&e),
-                        }),
-                    }
-                }
-                if !good.is_empty() {
-                    batches.push(decode(&schema, &good).map_err(|source| ConvertError::Arrow {
-                        table: table.name,
-                        source,
-                    })?);
-                }
+    let mut writer: Option<ArrowWriter<Vec<u8>>> = None;
+    let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(BATCH_ROWS);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = rows.read_until(b'\n', &mut line)?;
+        if read > 0 {
+            while line.last().is_some_and(u8::is_ascii_whitespace) {
+                line.pop();
+            }
+            if !line.is_empty() {
+                chunk.push(std::mem::take(&mut line));
             }
         }
+        if chunk.len() == BATCH_ROWS || (read == 0 && !chunk.is_empty()) {
+            let lines: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+            if let Some(batch) = decode_keeping_good_rows(table, &schema, &lines, &mut converted.failed)? {
+                let w = match &mut writer {
+                    Some(w) => w,
+                    None => writer.insert(new_writer(table.name, &schema)?),
+                };
+                let err = |source| ConvertError::Write {
+                    table: table.name,
+                    source,
+                };
+                converted.rows += batch.num_rows();
+                w.write(&batch).map_err(err)?;
+                if w.in_progress_size() > ROW_GROUP_BYTES {
+                    w.flush().map_err(err)?;
+                }
+            }
+            chunk.clear();
+        }
+        if read == 0 {
+            break;
+        }
     }
-    converted.rows = batches.iter().map(RecordBatch::num_rows).sum();
-    if converted.rows > 0 {
-        converted.parquet = Some(write(table.name, &schema, &batches)?);
+    if let Some(w) = writer {
+        let out = w.into_inner().map_err(|source| ConvertError::Write {
+            table: table.name,
+            source,
+        })?;
+        converted.parquet = Some(out);
     }
     Ok(converted)
+}
+
+/// Decodes one chunk; if something in it is bad, decodes row by row to keep the good rows and
+/// return only the bad ones with their reason.
+fn decode_keeping_good_rows(
+    table: &'static Table,
+    schema: &SchemaRef,
+    chunk: &[&[u8]],
+    failed: &mut Vec<FailedRow>,
+) -> Result<Option<RecordBatch>, ConvertError> {
+    if let Ok(batch) = decode(schema, chunk) {
+        return Ok(Some(batch));
+    }
+    let mut good: Vec<&[u8]> = Vec::with_capacity(chunk.len());
+    for line in chunk {
+        match decode(schema, std::slice::from_ref(line)) {
+            Ok(_) => good.push(line),
+            Err(e) => failed.push(FailedRow {
+                row: line.to_vec(),
+                reason: reason(&e),
+            }),
+        }
+    }
+    if good.is_empty() {
+        return Ok(None);
+    }
+    decode(schema, &good).map(Some).map_err(|source| ConvertError::Arrow {
+        table: table.name,
+        source,
+    })
 }
 
 fn decode(schema: &SchemaRef, lines: &[&[u8]]) -> Result<RecordBatch, ArrowError> {
@@ -133,20 +201,14 @@ fn reason(e: &ArrowError) -> String {
     format!("format_conversion_failed: {kept}")
 }
 
-fn write(table: &'static str, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, ConvertError> {
+fn new_writer(table: &'static str, schema: &SchemaRef) -> Result<ArrowWriter<Vec<u8>>, ConvertError> {
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(BATCH_ROWS * 16))
         .set_created_by("connect-lake (Firehose record format conversion, played locally)".to_owned())
         .build();
-    let mut out = Vec::new();
-    let err = |source| ConvertError::Write { table, source };
-    let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(props)).map_err(err)?;
-    for batch in batches {
-        writer.write(batch).map_err(err)?;
-    }
-    writer.close().map_err(err)?;
-    Ok(out)
+    ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props))
+        .map_err(|source| ConvertError::Write { table, source })
 }
 
 /// One string column of a Parquet object (`None` for nulls), for the demo's own loss check.

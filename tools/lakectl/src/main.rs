@@ -2,7 +2,7 @@
 //! `lakectl --help` and `lakectl <command> --help` print it, and a usage error exits with code 2.
 //!
 //! `lakectl demo [--contacts N] [--seed S] [--format parquet|json] [--keep-running] [--no-progress]`
-//! `lakectl backfill [--bucket B] [--database D] [--format json|parquet] [--errors FILE] [--manifest KEY] INPUT...`
+//! `lakectl backfill [--bucket B] [--database D] [--format json|parquet] [--errors FILE] [--replace] INPUT...`
 //! `lakectl query [--database D] [--output table|csv|json] ('SQL' | --named NAME [--month YYYY-MM | --param V...] | --list)`
 //! `lakectl report [--out FILE] [--from YYYY-MM-DD --to YYYY-MM-DD] [--database D]`
 //! `lakectl bench [--bin-dir DIR] [--runs N]`
@@ -44,6 +44,47 @@ enum Command {
     /// every named query over ctr through the Glue catalog, cold and warm.
     #[cfg(feature = "aws")]
     BenchLake(BenchLakeArgs),
+    /// The backfill benchmark: generated contacts over days, loaded by `lakectl backfill` into the
+    /// local emulator; records/s, objects and peak memory, and a run over >= 2 GB of input.
+    #[cfg(feature = "aws")]
+    BenchBackfill(BenchBackfillArgs),
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+struct BenchBackfillArgs {
+    /// Contacts of each measured run (repeat the option for several runs).
+    #[arg(long, value_name = "N", default_values_t = [20_000, 50_000])]
+    contacts: Vec<usize>,
+    /// Days the contacts are spread over.
+    #[arg(long, value_name = "D", default_value_t = 28, value_parser = clap::value_parser!(u32).range(1..))]
+    days: u32,
+    /// Uncompressed size of the memory run's input in GB (0 skips it).
+    #[arg(long, value_name = "GB", default_value_t = 2.0)]
+    memory_gb: f64,
+    /// Seed of the synthetic traffic.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+}
+
+#[cfg(feature = "aws")]
+fn bench_backfill(runtime: &tokio::runtime::Runtime, args: BenchBackfillArgs) -> ExitCode {
+    let bytes = (args.memory_gb.max(0.0) * 1e9) as u64;
+    match runtime.block_on(lakectl::backfill::bench::run(
+        &args.contacts,
+        args.days,
+        bytes,
+        args.seed,
+    )) {
+        Ok(report) => {
+            println!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lakectl bench-backfill failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[cfg(feature = "aws")]
@@ -122,7 +163,19 @@ struct BackfillArgs {
     /// No progress bar.
     #[arg(long)]
     no_progress: bool,
-    /// Input files.
+    /// Rollover size of an object, in curated row bytes (K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "128M", value_parser = lakectl::backfill::parse_size)]
+    target_size: u64,
+    /// Delete the other objects of every partition the run writes, once its own are written.
+    #[arg(long)]
+    replace: bool,
+    /// Keep failed records' raw bytes in the errors file (they may hold PII).
+    #[arg(long)]
+    keep_raw_errors: bool,
+    /// Where rows wait for their object when memory is full [default: the temp dir].
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<PathBuf>,
+    /// Input files, or s3://bucket/prefix/ (every object under it, e.g. Firehose's raw/ backup).
     #[arg(value_name = "INPUT", required = true)]
     inputs: Vec<PathBuf>,
 }
@@ -257,6 +310,10 @@ fn backfill(runtime: &tokio::runtime::Runtime, args: BackfillArgs) -> ExitCode {
         manifest_key: args.manifest,
         pii_key: env_or("PII_TOKEN_KEY").unwrap_or_default(),
         progress: !args.no_progress,
+        target_bytes: args.target_size,
+        replace: args.replace,
+        keep_raw_errors: args.keep_raw_errors,
+        work_dir: args.work_dir,
         inputs: args.inputs,
     };
     if options.bucket.is_empty() {
@@ -268,7 +325,11 @@ fn backfill(runtime: &tokio::runtime::Runtime, args: BackfillArgs) -> ExitCode {
             "PII_TOKEN_KEY must be set: rows are tokenized exactly as the functions do",
         );
     }
-    if let Some(missing) = options.inputs.iter().find(|p| !p.is_file()) {
+    if let Some(missing) = options
+        .inputs
+        .iter()
+        .find(|p| !p.is_file() && !p.to_string_lossy().starts_with("s3://"))
+    {
         return usage_error("backfill", &format!("no such file: {}", missing.display()));
     }
     runtime.block_on(async {
@@ -282,20 +343,7 @@ fn backfill(runtime: &tokio::runtime::Runtime, args: BackfillArgs) -> ExitCode {
         };
         match backfill.run().await {
             Ok(r) => {
-                println!(
-                    "backfill: {} files loaded, {} skipped (in the manifest); {} records: {} Ok, {} Dropped, \
-                     {} failed (see {}); {} objects; {} partitions registered, {} already there",
-                    r.files_done,
-                    r.files_skipped,
-                    r.records,
-                    r.ok,
-                    r.dropped,
-                    r.failed,
-                    backfill.options.errors_path.display(),
-                    r.objects,
-                    r.partitions_created,
-                    r.partitions_existing
-                );
+                println!("{}", r.summary(&backfill.options.errors_path));
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -432,6 +480,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench(&runtime, args),
         #[cfg(feature = "aws")]
         Command::BenchLake(args) => bench_lake(&runtime, args),
+        #[cfg(feature = "aws")]
+        Command::BenchBackfill(args) => bench_backfill(&runtime, args),
     }
 }
 
