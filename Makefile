@@ -97,4 +97,6 @@ bench:
 	# driver is the debug build `make demo` uses (an optimised DataFusion build takes long on 2 cores).
 	$(CARGO) build --locked -p lakectl
 	$(TARGET_DIR)/debug/lakectl bench-lake --contacts 20000
+	# The backfill: 20,000 and 50,000 contacts over 28 days, then >= 2 GB of input for peak memory.
+	$(TARGET_DIR)/debug/lakectl bench-backfill --contacts 20000 --contacts 50000 --memory-gb 2
 -include $(wildcard mk/*.mk)
