@@ -1,5 +1,6 @@
 //! The template's Glue views are generated from `views/*.sql`: the block in `template.yaml` is
 //! exactly what `glue-views` prints, so Athena's views and `lakectl query`'s are one definition.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use template_check::{Template, glue_tables, glue_views, repo_root, views};
 
