@@ -2,7 +2,7 @@
 
 use connect_lake::config::{self, ConfigError, Env, names};
 use connect_lake::pii::{self, AgentUsername, AttributeKeys, PiiRules, Tokenizer};
-use connect_lake::schema::{AGENT_EVENTS, CTR};
+use connect_lake::schema::{AGENT_EVENTS, CONNECT_METRICS, CTR};
 
 use crate::firehose::MAX_RESPONSE_BYTES;
 
@@ -77,9 +77,10 @@ fn expected_tables(value: Option<&str>) -> Result<Vec<(String, &'static connect_
         let table = match table.trim() {
             "ctr" => &CTR,
             "agent_events" => &AGENT_EVENTS,
+            "connect_metrics" => &CONNECT_METRICS,
             other => {
                 return Err(invalid(format!(
-                    "{other:?} is not a table this function writes (ctr, agent_events)"
+                    "{other:?} is not a table this function writes (ctr, agent_events, connect_metrics)"
                 )));
             }
         };

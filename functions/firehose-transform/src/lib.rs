@@ -16,6 +16,7 @@
 mod config;
 pub mod ctr;
 pub mod firehose;
+pub mod metric_stream;
 
 use std::collections::HashMap;
 
@@ -25,7 +26,7 @@ use crate::firehose::{
     json_string_len,
 };
 use base64_simd::STANDARD as B64;
-use connect_lake::schema::{AGENT_EVENTS, CTR, PartitionValues};
+use connect_lake::schema::{AGENT_EVENTS, CONNECT_METRICS, CTR, PartitionValues};
 use connect_lake::telemetry::{Metrics, Unit};
 use connect_lake::time_fmt::from_epoch_millis;
 use lambda_runtime::LambdaEvent;
@@ -55,6 +56,10 @@ pub enum Reason {
     Superseded,
     /// Dropped: an agent HEART_BEAT event.
     Heartbeat,
+    /// A metric-stream record with a line that is not a metric-stream object.
+    NotAMetric,
+    /// A metric-stream record whose data points fall in more than one UTC hour.
+    MixedHours,
 }
 
 impl Reason {
@@ -75,6 +80,8 @@ impl Reason {
             Reason::ResponseSizeLimit => "response_size_limit",
             Reason::Superseded => "superseded",
             Reason::Heartbeat => "heartbeat",
+            Reason::NotAMetric => "not_a_metric",
+            Reason::MixedHours => "mixed_hours",
         }
     }
 }
@@ -217,6 +224,13 @@ fn process_record(
             Reason::NotJson
         });
     }
+    let is_metric = metric_stream::looks_like_metric_stream(text);
+    if is_metric || expected.is_some_and(|t| t.name == CONNECT_METRICS.name) {
+        if expected.is_some_and(|t| t.name != CONNECT_METRICS.name) || !is_metric {
+            return Outcome::Failed(Reason::WrongStream);
+        }
+        return metric_stream_outcome(text);
+    }
     let arrival = record.approximate_arrival_timestamp.and_then(from_epoch_millis);
     let rec: ContactRecord<'_> = match serde_json::from_str(text) {
         Ok(r) => r,
@@ -270,6 +284,36 @@ fn process_record(
         data: B64.encode_to_string(&row),
         row_len: row.len(),
         contact,
+    }
+}
+
+/// A metric-stream record as one `connect_metrics` record: its rows, each ending in `\n`.
+fn metric_stream_outcome(text: &str) -> Outcome {
+    use metric_stream::MetricStreamError;
+    let flat = match metric_stream::flatten(text) {
+        Ok(f) => f,
+        Err(e) => {
+            return Outcome::Failed(match e {
+                MetricStreamError::NotJson => Reason::NotJson,
+                MetricStreamError::NotAMetric => Reason::NotAMetric,
+                MetricStreamError::BadTimestamp => Reason::NoUsableTimestamp,
+                MetricStreamError::MixedHours => Reason::MixedHours,
+            });
+        }
+    };
+    let mut rows = Vec::with_capacity(text.len());
+    for row in &flat.rows {
+        if serde_json::to_writer(&mut rows, row).is_err() {
+            return Outcome::Failed(Reason::SchemaMismatch);
+        }
+        rows.push(b'\n');
+    }
+    Outcome::Row {
+        table: CONNECT_METRICS.name,
+        partition: flat.partition,
+        data: B64.encode_to_string(&rows),
+        row_len: rows.len(),
+        contact: None,
     }
 }
 
