@@ -117,6 +117,44 @@ impl fmt::Debug for HiveJsonSource {
     }
 }
 
+/// Lines read to learn how a file spells its keys.
+const SPELLING_LINES: usize = 64;
+
+/// `schema` with each column named as the file's top-level keys spell it, when they spell it in
+/// another case: the catalog's JSON SerDe matches keys to columns case-insensitively
+/// (`case.insensitive`), and Connect's own records (its flow logs) use PascalCase keys. The
+/// spelling is learned from the first lines; `schema` itself is returned when nothing differs.
+fn schema_as_spelled(schema: &SchemaRef, text: &[u8]) -> SchemaRef {
+    let mut spelled: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for line in text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty())
+        .take(SPELLING_LINES)
+    {
+        let Ok(object) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line) else {
+            continue;
+        };
+        for key in object.keys().filter(|k| k.bytes().any(|b| b.is_ascii_uppercase())) {
+            spelled.entry(key.to_ascii_lowercase()).or_insert_with(|| key.clone());
+        }
+    }
+    if !schema.fields().iter().any(|f| spelled.contains_key(f.name())) {
+        return Arc::clone(schema);
+    }
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| match spelled.get(f.name()) {
+            Some(key) => Arc::new(f.as_ref().clone().with_name(key)),
+            None => Arc::clone(f),
+        })
+        .collect();
+    Arc::new(datafusion::arrow::datatypes::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ))
+}
+
 struct HiveJsonOpener {
     batch_size: usize,
     /// The file columns this scan reads, in order.
@@ -146,29 +184,60 @@ impl FileOpener for HiveJsonOpener {
                 .bytes()
                 .await
                 .map_err(|e| object_error(format!("cannot read the object: {e}")))?;
-            let text: Box<dyn Read + Send> = if location.as_ref().ends_with(".gz") {
+            let plain: bytes::Bytes = if location.as_ref().ends_with(".gz") {
                 let mut plain = Vec::new();
                 flate2::read::MultiGzDecoder::new(&bytes[..])
                     .read_to_end(&mut plain)
                     .map_err(|e| object_error(format!("not valid gzip: {e}")))?;
-                Box::new(Cursor::new(plain))
+                plain.into()
             } else {
-                Box::new(Cursor::new(bytes))
+                bytes
             };
-            let reader = ReaderBuilder::new(schema)
+            let spelled = schema_as_spelled(&schema, &plain);
+            let text: Box<dyn Read + Send> = Box::new(Cursor::new(plain));
+            let reader = ReaderBuilder::new(Arc::clone(&spelled))
                 .with_batch_size(batch_size)
                 .build(BufReader::new(text))
                 .map_err(|e| object_error(format!("cannot read JSON lines: {e}")))?;
-            let batches = reader.map(move |batch| {
-                batch.map_err(|e| {
+            let batches = reader.map(move |batch| -> Result<datafusion::arrow::record_batch::RecordBatch> {
+                let batch = batch.map_err(|e| {
                     DataFusionError::External(Box::new(ObjectError {
                         uri: uri.clone(),
                         message: format!("not JSON lines of this table's schema: {e}"),
                     }))
-                })
+                })?;
+                if Arc::ptr_eq(&spelled, &schema) {
+                    return Ok(batch);
+                }
+                // Back to the catalog's (lower-case) column names.
+                Ok(datafusion::arrow::record_batch::RecordBatch::try_new(
+                    Arc::clone(&schema),
+                    batch.columns().to_vec(),
+                )?)
             });
             Ok(futures::stream::iter(batches).boxed())
         }
         .boxed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    #[test]
+    fn pascal_case_keys_are_matched_to_lower_case_columns_as_the_openx_serde_does() {
+        let schema: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("contactid", DataType::Utf8, true),
+            Field::new("results", DataType::Utf8, true),
+            Field::new("year", DataType::Utf8, true),
+        ]));
+        let text = b"{\"ContactId\":\"c-1\",\"Results\":\"Error\"}\n\n{\"ContactId\":\"c-2\"}\n";
+        let spelled = schema_as_spelled(&schema, text);
+        let names: Vec<&str> = spelled.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["ContactId", "Results", "year"]);
+        let lower = schema_as_spelled(&schema, b"{\"contactid\":\"c-1\",\"Other\":1}\n");
+        assert!(Arc::ptr_eq(&lower, &schema), "nothing to rename: the schema itself");
     }
 }

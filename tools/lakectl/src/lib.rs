@@ -5,6 +5,7 @@
 //! - [`stream`]: the demo's stream, and the results the transform must return for its batches.
 //! - [`convert`]: Firehose's record format conversion (JSON rows to Snappy Parquet), played locally.
 //! - [`demo`]: the whole pipeline through the real function binaries.
+//! - [`metrics`]: `lakectl metrics backfill`, Connect's CloudWatch metrics of the past 15 days.
 //! - [`query`]: `lakectl query`, SQL and the template's named queries over the lake through Glue.
 //! - [`report`]: `lakectl report`, the contact center at a glance as one self-contained HTML page.
 //! - [`bench`], [`bench_lake`]: the benchmarks behind `make bench`.
@@ -25,6 +26,8 @@ pub mod firehose;
 pub mod generate;
 #[cfg(feature = "aws")]
 pub mod lake;
+#[cfg(feature = "aws")]
+pub mod metrics;
 #[cfg(feature = "aws")]
 pub mod query;
 #[cfg(feature = "aws")]

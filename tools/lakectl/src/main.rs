@@ -6,6 +6,7 @@
 //! `lakectl query [--database D] [--output table|csv|json] ('SQL' | --named NAME [--month YYYY-MM | --param V...] | --list)`
 //! `lakectl report [--out FILE] [--from YYYY-MM-DD --to YYYY-MM-DD] [--database D]`
 //! `lakectl bench [--bin-dir DIR] [--runs N]`
+//! `lakectl metrics backfill [--bucket B] [--database D] [--namespace NS] [--instance-id ID] [--days N] [--until TIME]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,95 @@ enum Command {
     /// local emulator; records/s, objects and peak memory, and a run over >= 2 GB of input.
     #[cfg(feature = "aws")]
     BenchBackfill(BenchBackfillArgs),
+    /// Amazon Connect's CloudWatch metrics in the lake (connect_metrics).
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Metrics(MetricsCommand),
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Subcommand)]
+enum MetricsCommand {
+    /// The past days of a namespace's one-minute metrics (ListMetrics, then GetMetricData) into
+    /// connect_metrics, as the metric stream writes them. A re-run writes the same objects.
+    Backfill(MetricsBackfillArgs),
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+struct MetricsBackfillArgs {
+    /// The lake bucket [default: $LAKE_BUCKET].
+    #[arg(long, value_name = "B")]
+    bucket: Option<String>,
+    /// The Glue database [default: $GLUE_DATABASE, else connect_lake].
+    #[arg(long, value_name = "D")]
+    database: Option<String>,
+    /// The CloudWatch namespace.
+    #[arg(long, value_name = "NS", default_value = "AWS/Connect")]
+    namespace: String,
+    /// Only the metrics of this Connect instance (their InstanceId dimension).
+    #[arg(long, value_name = "ID")]
+    instance_id: Option<String>,
+    /// Days back from --until (CloudWatch keeps one-minute points for 15).
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=15))]
+    days: u32,
+    /// End of the window, RFC 3339, rounded down to its hour [default: now]; set it to when the
+    /// metric stream started, so that no minute is in the lake twice.
+    #[arg(long, value_name = "TIME", value_parser = parse_until)]
+    until: Option<time::OffsetDateTime>,
+    /// Format if the catalog has no connect_metrics table yet [default: $LAKE_FORMAT, else the
+    /// default lake format]; an existing table's format always wins.
+    #[arg(long, value_name = "json|parquet")]
+    format: Option<connect_lake::config::LakeFormat>,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[cfg(feature = "aws")]
+fn parse_until(text: &str) -> Result<time::OffsetDateTime, String> {
+    connect_lake::time_fmt::parse_rfc3339(text).ok_or_else(|| format!("{text:?} is not an RFC 3339 time"))
+}
+
+#[cfg(feature = "aws")]
+fn metrics(runtime: &tokio::runtime::Runtime, command: MetricsCommand) -> ExitCode {
+    use lakectl::metrics::{MetricsBackfill, MetricsBackfillOptions};
+    let MetricsCommand::Backfill(args) = command;
+    let options = MetricsBackfillOptions {
+        bucket: args.bucket.or_else(|| env_or("LAKE_BUCKET")).unwrap_or_default(),
+        database: database_or_env(args.database),
+        namespace: args.namespace,
+        instance_id: args.instance_id,
+        days: args.days,
+        until: args.until.unwrap_or_else(time::OffsetDateTime::now_utc),
+        format: args
+            .format
+            .or_else(|| env_or("LAKE_FORMAT").and_then(|f| f.parse().ok()))
+            .unwrap_or_default(),
+        progress: !args.no_progress,
+        max_attempts: 8,
+        first_backoff: std::time::Duration::from_millis(500),
+    };
+    if options.bucket.is_empty() {
+        return usage_error("metrics", "name the lake bucket with --bucket or LAKE_BUCKET");
+    }
+    runtime.block_on(async {
+        let config = connect_lake::aws::sdk_config(&connect_lake::aws::AwsOptions::default()).await;
+        match MetricsBackfill::new(&config, options).run().await {
+            Ok(report) => {
+                println!("{}", report.summary());
+                if report.incomplete.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(e) => {
+                eprintln!("lakectl metrics backfill: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }
 
 #[cfg(feature = "aws")]
@@ -482,6 +572,8 @@ fn main() -> ExitCode {
         Command::BenchLake(args) => bench_lake(&runtime, args),
         #[cfg(feature = "aws")]
         Command::BenchBackfill(args) => bench_backfill(&runtime, args),
+        #[cfg(feature = "aws")]
+        Command::Metrics(command) => metrics(&runtime, command),
     }
 }
 
