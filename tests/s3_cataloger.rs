@@ -13,6 +13,7 @@ use std::time::Duration;
 use aws_sdk_glue::Client;
 use aws_sdk_glue::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_glue::types::DatabaseInput;
+use connect_lake::testing::hours_event;
 use connect_lake_e2e::{event_files, function_binary};
 use lambda_harness::{Emulator, LocalFunction, Outcome, workspace_root};
 use serde_json::{Value, json};
@@ -395,21 +396,6 @@ fn calls(targets: &[String], operation: &str) -> usize {
     targets.iter().filter(|t| *t == operation).count()
 }
 
-/// An SQS batch announcing one `ctr` object in each of `n` distinct hours from 2026-01-01 00:00.
-fn hours_event(n: u32) -> Value {
-    let records: Vec<Value> = (0..n)
-        .map(|i| {
-            let (day, hour) = (1 + i / 24, i % 24);
-            let key = format!("ctr/year%3D2026/month%3D01/day%3D{day:02}/hour%3D{hour:02}/part-{i}.parquet");
-            let body = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put", "eventTime": "2026-01-01T00:00:00.000Z",
-                "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 4096}}}]});
-            json!({"messageId": format!("message-{i}"), "eventSource": "aws:sqs", "body": body.to_string()})
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
 #[tokio::test]
 async fn the_binary_sends_one_get_table_per_table_per_container_and_none_for_cached_partitions() {
     let emulator = Emulator::start().await.expect("moto starts");
@@ -439,7 +425,7 @@ async fn the_binary_sends_one_get_table_per_table_per_container_and_none_for_cac
     assert_eq!(proxy.take(), Vec::<String>::new(), "zero calls for cached partitions");
 
     // 250 new partitions of a known table: ⌈250 / 100⌉ calls and nothing else.
-    let event = serde_json::to_vec(&hours_event(250)).unwrap();
+    let event = serde_json::to_vec(&hours_event(BUCKET, 250)).unwrap();
     let invocation = function.invoke(event.clone(), TIMEOUT).await.unwrap();
     assert_eq!(sorted_failures(invocation.response().unwrap()), Vec::<String>::new());
     let sent = proxy.take();

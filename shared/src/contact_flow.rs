@@ -340,39 +340,7 @@ mod tests {
 
     /// The example event of the Connect administrator guide, with the fields it documents.
     fn documented() -> Value {
-        json!({
-            "Details": {
-                "ContactData": {
-                    "Attributes": {"exampleAttributeKey1": "exampleAttributeValue1"},
-                    "Channel": "VOICE",
-                    "ContactId": "4a573372-1f28-4e26-b97b-XXXXXXXXXXX",
-                    "CustomerEndpoint": {"Address": "+1234567890", "Type": "TELEPHONE_NUMBER"},
-                    "CustomerId": "someCustomerId",
-                    "Description": "someDescription",
-                    "InitialContactId": "4a573372-1f28-4e26-b97b-XXXXXXXXXXX",
-                    "InitiationMethod": "INBOUND",
-                    "InstanceARN": "arn:aws:connect:us-west-2:123456789012:instance/c8c0e68d-2200-4265-82c0-XXXXXXXXXX",
-                    "LanguageCode": "en-US",
-                    "MediaStreams": {"Customer": {"Audio": {
-                        "StreamARN": "arn:aws:kinesisvideo::eu-west-2:111111111111:stream/instance-alias-contact-1/9999999999999",
-                        "StartTimestamp": "1571360125131",
-                        "StopTimestamp": "1571360126131",
-                        "StartFragmentNumber": "100"
-                    }}},
-                    "Name": "ContactFlowEvent",
-                    "PreviousContactId": "4a573372-1f28-4e26-b97b-XXXXXXXXXXX",
-                    "Queue": {
-                        "ARN": "arn:aws:connect:eu-west-2:111111111111:instance/cccccccc/queue/aaaaaaaa",
-                        "Name": "PasswordReset",
-                        "OutboundCallerId": {"Address": "+12345678903", "Type": "TELEPHONE_NUMBER"}
-                    },
-                    "References": {"key1": {"Type": "url", "Value": "urlvalue"}},
-                    "SystemEndpoint": {"Address": "+1234567890", "Type": "TELEPHONE_NUMBER"}
-                },
-                "Parameters": {"exampleParameterKey1": "exampleParameterValue1"}
-            },
-            "Name": "ContactFlowEvent"
-        })
+        crate::testing::documented_contact_flow_event()
     }
 
     #[test]

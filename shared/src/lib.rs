@@ -26,6 +26,9 @@ pub mod schema;
 pub mod telemetry;
 pub mod time_fmt;
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "secrets")]

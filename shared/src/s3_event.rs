@@ -7,8 +7,17 @@
 //!
 //! Keys in S3 notifications are form-encoded (`+` is a space, `year%3D2026` is `year=2026`):
 //! decode `+` first, then percent-decode. Keys that arrive already decoded are left alone.
+//!
+//! The SQS batch, the EventBridge envelope and [`SqsBatchResponse`] are `aws_lambda_events`'
+//! types. The S3 notification is ours: `aws_lambda_events::s3::S3Event` requires `userIdentity`,
+//! `requestParameters` and `eventTime` in every record, which emulators (moto) leave out, and
+//! rejects `s3:TestEvent`, which has no `Records` (see the test
+//! `aws_lambda_events_s3_event_rejects_what_our_parser_accepts`).
 
-use serde::{Deserialize, Serialize};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::SqsEvent;
+pub use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// What happened to the object.
@@ -100,6 +109,8 @@ pub enum EventError {
     MissingObject { index: usize },
     #[error("EventBridge event has no detail.bucket.name or detail.object.key")]
     MissingDetail,
+    #[error("{kind} event does not parse: {message}")]
+    Malformed { kind: &'static str, message: String },
 }
 
 /// Decodes an S3 notification key: `+` to space, then percent-decoding. A key that is already
@@ -165,20 +176,25 @@ pub fn parse_notification(v: &Value) -> Result<Notification, EventError> {
         }
         return Ok(Notification::Objects(out));
     }
-    if v.get("source").and_then(Value::as_str) == Some("aws.s3")
-        && let Some(detail_type) = v.get("detail-type").and_then(Value::as_str)
-    {
-        let bucket = str_at(v, &["detail", "bucket", "name"]);
-        let key = str_at(v, &["detail", "object", "key"]);
+    if v.get("source").and_then(Value::as_str) == Some("aws.s3") && v.get("detail-type").is_some() {
+        let event = EventBridgeEvent::<Value>::deserialize(v).map_err(|e| EventError::Malformed {
+            kind: "EventBridge",
+            message: e.to_string(),
+        })?;
+        let detail = &event.detail;
+        let bucket = str_at(detail, &["bucket", "name"]);
+        let key = str_at(detail, &["object", "key"]);
         let (Some(bucket), Some(key)) = (bucket, key) else {
             return Err(EventError::MissingDetail);
         };
         return Ok(Notification::Objects(vec![ObjectEvent {
             bucket: bucket.to_owned(),
             key: decode_eventbridge_key(key),
-            size: u64_at(v, &["detail", "object", "size"]),
-            kind: ObjectEventKind::from_detail_type(detail_type),
-            event_time: str_at(v, &["time"]).map(str::to_owned),
+            size: u64_at(detail, &["object", "size"]),
+            kind: ObjectEventKind::from_detail_type(&event.detail_type),
+            event_time: event
+                .time
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
         }]));
     }
     Err(EventError::UnknownShape)
@@ -196,19 +212,19 @@ pub fn parse_trigger(v: &Value) -> Result<Trigger, EventError> {
                 .all(|m| m.get("eventSource").and_then(Value::as_str) == Some("aws:sqs"))
     });
     if is_sqs {
-        let records = v
-            .get("Records")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let messages = records
-            .iter()
+        let event = SqsEvent::deserialize(v).map_err(|e| EventError::Malformed {
+            kind: "SQS",
+            message: e.to_string(),
+        })?;
+        let messages = event
+            .records
+            .into_iter()
             .map(|m| SqsMessage {
-                message_id: str_at(m, &["messageId"]).unwrap_or_default().to_owned(),
-                body: match str_at(m, &["body"]).map(serde_json::from_str::<Value>) {
+                body: match m.body.as_deref().map(serde_json::from_str::<Value>) {
                     Some(Ok(body)) => parse_notification(&body),
                     _ => Err(EventError::NotJson),
                 },
+                message_id: m.message_id.unwrap_or_default(),
             })
             .collect();
         return Ok(Trigger::Sqs(messages));
@@ -217,31 +233,22 @@ pub fn parse_trigger(v: &Value) -> Result<Trigger, EventError> {
 }
 
 /// The answer to an SQS event source mapping with `ReportBatchItemFailures`: the messages to
-/// retry. An empty list deletes the whole batch.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SqsBatchResponse {
-    pub batch_item_failures: Vec<BatchItemFailure>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchItemFailure {
-    pub item_identifier: String,
-}
-
-impl SqsBatchResponse {
-    pub fn failing(ids: impl IntoIterator<Item = String>) -> Self {
-        let mut ids: Vec<String> = ids.into_iter().collect();
-        ids.sort();
-        ids.dedup();
-        SqsBatchResponse {
-            batch_item_failures: ids
-                .into_iter()
-                .map(|item_identifier| BatchItemFailure { item_identifier })
-                .collect(),
-        }
-    }
+/// retry, each once, in order. An empty list deletes the whole batch.
+pub fn batch_response(ids: impl IntoIterator<Item = String>) -> SqsBatchResponse {
+    let mut ids: Vec<String> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    // Both types are `#[non_exhaustive]`: built from their defaults.
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = ids
+        .into_iter()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect();
+    response
 }
 
 #[cfg(test)]
@@ -344,10 +351,45 @@ mod tests {
 
     #[test]
     fn batch_responses_list_each_failed_message_once() {
-        let r = SqsBatchResponse::failing(["b".to_owned(), "a".to_owned(), "b".to_owned()]);
+        let r = batch_response(["b".to_owned(), "a".to_owned(), "b".to_owned()]);
         assert_eq!(
             serde_json::to_value(&r).unwrap(),
             json!({"batchItemFailures": [{"itemIdentifier": "a"}, {"itemIdentifier": "b"}]})
         );
+    }
+
+    #[test]
+    fn eventbridge_times_keep_their_utc_form_and_a_bad_envelope_is_named() {
+        let v = json!({"detail-type": "Object Created", "source": "aws.s3", "time": "2026-03-08T10:00:00Z",
+                       "detail": {"bucket": {"name": "lake"}, "object": {"key": "k", "size": "7"}}});
+        let Notification::Objects(o) = parse_notification(&v).unwrap() else {
+            panic!()
+        };
+        assert_eq!(o[0].event_time.as_deref(), Some("2026-03-08T10:00:00Z"));
+        assert_eq!(o[0].size, Some(7));
+        let bad = json!({"detail-type": "Object Created", "source": "aws.s3", "time": "yesterday", "detail": {}});
+        assert!(matches!(
+            parse_notification(&bad),
+            Err(EventError::Malformed {
+                kind: "EventBridge",
+                ..
+            })
+        ));
+    }
+
+    /// Why the S3 notification stays ours: `aws_lambda_events`' `S3Event` rejects a record
+    /// without `userIdentity` and `requestParameters` (as moto sends them) and the test event.
+    #[test]
+    fn aws_lambda_events_s3_event_rejects_what_our_parser_accepts() {
+        use aws_lambda_events::s3::S3Event;
+        let moto = json!({"Records": [s3_record("ctr/year%3D2026/x.json", "ObjectCreated:Put", 3)]});
+        assert!(parse_notification(&moto).is_ok());
+        let err = serde_json::from_value::<S3Event>(moto).unwrap_err().to_string();
+        assert!(err.contains("userIdentity"), "{err}");
+
+        let test_event = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "lake"});
+        assert_eq!(parse_notification(&test_event), Ok(Notification::TestEvent));
+        let err = serde_json::from_value::<S3Event>(test_event).unwrap_err().to_string();
+        assert!(err.contains("Records"), "{err}");
     }
 }

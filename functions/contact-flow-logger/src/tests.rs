@@ -4,6 +4,7 @@ use std::sync::Arc;
 use connect_lake::deny_list::MatchKind;
 use connect_lake::flat_answer::{MAX_ANSWER_BYTES, is_flat_safe};
 use connect_lake::remote_config::{MemorySource, RemoteSettings};
+use connect_lake::testing::arb_json;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -304,26 +305,6 @@ async fn the_handler_checks_the_customer_number_against_the_deny_list() {
     assert_eq!((o.answer.get("deny"), o.record.deny_list), (Some("false"), "miss"));
     let o = logger.process(&fixture("chat-contact.json")).await;
     assert_eq!(o.record.deny_list, "no_number");
-}
-
-/// Any JSON at all, with a bias towards the shapes of a contact-flow event.
-fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        ".{0,40}".prop_map(Value::String),
-        "\\+?[0-9 ()-]{0,18}".prop_map(Value::String),
-        "[a-z.]{1,10}@[a-z]{1,8}\\.(com|org)".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 64, 8, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            proptest::collection::btree_map(".{0,12}", inner, 0..8)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
 }
 
 fn arb_event() -> impl Strategy<Value = Value> {

@@ -6,6 +6,7 @@ use connect_lake::contact_flow::sip;
 use connect_lake::deny_list::MatchKind;
 use connect_lake::flat_answer::{MAX_ANSWER_BYTES, is_flat_safe};
 use connect_lake::remote_config::{BoxFuture, MemorySource, SourceError};
+use connect_lake::testing::arb_json;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -555,23 +556,6 @@ fn every_reason_code_is_flat_safe_and_distinct() {
 }
 
 // ---- Whatever the event: the property. ----
-
-fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        ".{0,40}".prop_map(Value::String),
-        "\\+?[0-9 ()-]{0,18}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 64, 8, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            proptest::collection::btree_map(".{0,12}", inner, 0..8)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
 
 /// A contact-flow event whose every telephony attribute is drawn from plausible and hostile values.
 fn arb_event() -> impl Strategy<Value = Value> {

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use aws_sdk_glue::types::{PartitionError, StorageDescriptor};
-use connect_lake::s3_event::{SqsBatchResponse, Trigger, parse_trigger};
+use connect_lake::s3_event::{SqsBatchResponse, Trigger, batch_response, parse_trigger};
 use connect_lake::schema::Table;
 use connect_lake::telemetry::Metrics;
 use lambda_runtime::LambdaEvent;
@@ -273,7 +273,7 @@ impl Cataloger {
                     ids.push(message.message_id.clone());
                 }
                 let stats = Stats::new(&plan, &registration, ids.len() as u64);
-                (Ok(Response::Sqs(SqsBatchResponse::failing(ids))), stats)
+                (Ok(Response::Sqs(batch_response(ids))), stats)
             }
         }
     }

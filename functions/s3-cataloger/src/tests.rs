@@ -19,6 +19,7 @@ use aws_smithy_types::body::SdkBody;
 use connect_lake::config::LakeFormat;
 use connect_lake::s3_event::{ObjectEvent, ObjectEventKind, Trigger, parse_trigger};
 use connect_lake::schema::{AGENT_EVENTS, CONTACT_FLOW_LOGS, CTR, FRAUD_DECISIONS, KeyError, PartitionValues, TABLES};
+use connect_lake::testing::hours_event;
 use serde_json::{Value, json};
 
 use super::*;
@@ -800,29 +801,12 @@ async fn two_hundred_fifty_partitions_go_out_in_three_calls_of_at_most_100() {
     });
     let get = table_found();
     let cataloger = Cataloger::new(mocked(&[&get, &batch]), config(LakeFormat::Parquet));
-    let event = hours_event(250);
+    let event = hours_event(BUCKET, 250);
     let (result, stats) = cataloger.process(&event).await;
     assert!(failures(&result.unwrap()).is_empty());
     assert_eq!(*sizes.lock().unwrap(), [100, 100, 50]);
     assert_eq!(get.num_calls(), 1);
     assert_eq!(stats.partitions_created, 250);
-}
-
-/// An SQS batch of `n` messages, each announcing one object in its own hour of `ctr`.
-fn hours_event(n: u32) -> Value {
-    let records: Vec<Value> = (0..n)
-        .map(|i| {
-            let day = 1 + i / 24;
-            let key = format!(
-                "ctr/year%3D2026/month%3D01/day%3D{day:02}/hour%3D{:02}/part-{i}.parquet",
-                i % 24
-            );
-            let body = json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-                "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 100}}}]});
-            json!({"messageId": format!("m{i}"), "eventSource": "aws:sqs", "body": body.to_string()})
-        })
-        .collect();
-    json!({ "Records": records })
 }
 
 // ─── metrics ──────────────────────────────────────────────────────────────────────────────────

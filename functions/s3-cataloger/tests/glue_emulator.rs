@@ -11,6 +11,7 @@ use aws_sdk_glue::types::{DatabaseInput, Partition, Table};
 use aws_smithy_runtime_api::box_error::BoxError;
 use connect_lake::config::LakeFormat;
 use connect_lake::schema::CTR;
+use connect_lake::testing::hours_event;
 use lambda_harness::{Emulator, workspace_root};
 use s3_cataloger::{Cataloger, Config, Response, Stats, glue};
 use serde_json::{Value, json};
@@ -163,21 +164,6 @@ async fn run_ok(cataloger: &Cataloger, event: &Value) -> Stats {
     stats
 }
 
-/// An SQS batch announcing one `ctr` object in each of `n` distinct hours from 2026-01-01 00:00.
-fn hours_event(n: u32) -> Value {
-    let records: Vec<Value> = (0..n)
-        .map(|i| {
-            let (day, hour) = (1 + i / 24, i % 24);
-            let key = format!("ctr/year%3D2026/month%3D01/day%3D{day:02}/hour%3D{hour:02}/part-{i}.parquet");
-            let body = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put", "eventTime": "2026-01-01T00:00:00.000Z",
-                "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 4096}}}]});
-            json!({"messageId": format!("message-{i}"), "eventSource": "aws:sqs", "body": body.to_string()})
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
 #[tokio::test]
 async fn tables_and_partitions_appear_in_glue_with_the_right_locations_and_serde() {
     let lake = Lake::with_database().await;
@@ -275,7 +261,7 @@ async fn glue_calls_are_bounded_by_new_partitions_and_tables_and_cached_partitio
     let cataloger = lake.cataloger(LakeFormat::Parquet);
 
     // 250 new partitions of a table that does not exist yet.
-    let event = hours_event(250);
+    let event = hours_event(BUCKET, 250);
     let stats = run_ok(&cataloger, &event).await;
     assert_eq!(stats.partitions_created, 250);
     let calls = lake.log.take();

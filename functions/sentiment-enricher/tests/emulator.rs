@@ -15,7 +15,8 @@ use aws_sdk_comprehend::types::{
 };
 use aws_sdk_s3::config::Credentials;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use connect_lake::schema::{CONTACT_SENTIMENT, SENTIMENT_TURNS, Table};
+use connect_lake::schema::{CONTACT_SENTIMENT, SENTIMENT_TURNS};
+use connect_lake::testing::assert_rows_match;
 use lambda_harness::{Emulator, workspace_root};
 use sentiment_enricher::{Config, Deps, Stats, process};
 use serde_json::{Value, json};
@@ -125,17 +126,6 @@ impl Lake {
     async fn invoke(&self, event: &Value) -> (Value, Stats) {
         let (response, stats) = process(&self.deps, event, NOW).await;
         (serde_json::to_value(response.unwrap()).unwrap(), stats)
-    }
-}
-
-fn assert_rows_match(table: &Table, rows: &[Value]) {
-    for row in rows {
-        for (k, v) in row.as_object().unwrap() {
-            let col = table
-                .column(k)
-                .unwrap_or_else(|| panic!("{}: {k} is not a column", table.name));
-            assert!(col.kind.accepts(v), "{}.{k} = {v} is not a {}", table.name, col.kind);
-        }
     }
 }
 
