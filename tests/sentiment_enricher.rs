@@ -354,7 +354,12 @@ async fn an_ivr_only_contact_has_the_customer_right_and_prompts_left_by_its_cont
         .unwrap()
         .parquet
         .unwrap();
-    put(&s3, "ctr/year=2026/month=03/day=08/hour=12/ctr-1-2026-03-08-12-45-00.parquet", parquet).await;
+    put(
+        &s3,
+        "ctr/year=2026/month=03/day=08/hour=12/ctr-1-2026-03-08-12-45-00.parquet",
+        parquet,
+    )
+    .await;
     let key = format!("transcripts/{contact}_20260308T1240Z.json");
     put(
         &s3,
@@ -362,12 +367,20 @@ async fn an_ivr_only_contact_has_the_customer_right_and_prompts_left_by_its_cont
         std::fs::read(workspace_root().join("functions/sentiment-enricher/testdata/transcribe-ivr-only.json")).unwrap(),
     )
     .await;
-    function.invoke_json(&created(&key), TIMEOUT).await.unwrap().response().unwrap();
+    function
+        .invoke_json(&created(&key), TIMEOUT)
+        .await
+        .unwrap()
+        .response()
+        .unwrap();
 
     let contact_row = &rows_of(&s3, "contact_sentiment", contact).await[0];
     assert_eq!(contact_row["customer_sentiment"], "NEGATIVE", "{contact_row}");
     assert!(contact_row["customer_score"].as_f64().unwrap() < -0.3, "{contact_row}");
-    assert!(contact_row.get("agent_sentiment").is_none_or(Value::is_null), "{contact_row}");
+    assert!(
+        contact_row.get("agent_sentiment").is_none_or(Value::is_null),
+        "{contact_row}"
+    );
     let turns = rows_of(&s3, "sentiment_turns", contact).await;
     assert_eq!(turns.len(), 6);
     for turn in &turns {
@@ -392,16 +405,28 @@ async fn a_contact_that_reached_an_agent_keeps_the_agent_on_the_right_channel() 
         "agent_arn": "arn:aws:connect:us-east-1:012345678901:instance/i/agent/a",
         "last_update_timestamp": "2026-03-08 12:20:00.000"});
     // The contact began in the hour before the recording's time: that partition is read too.
-    put(&s3, "ctr/year=2026/month=03/day=08/hour=11/ctr-1.json", format!("{row}\n").into_bytes()).await;
+    put(
+        &s3,
+        "ctr/year=2026/month=03/day=08/hour=11/ctr-1.json",
+        format!("{row}\n").into_bytes(),
+    )
+    .await;
     let key = format!("transcripts/{contact}_20260308T1205Z.json");
     put(
         &s3,
         &key,
-        std::fs::read(workspace_root().join("functions/sentiment-enricher/testdata/transcribe-agent-right-channel.json"))
-            .unwrap(),
+        std::fs::read(
+            workspace_root().join("functions/sentiment-enricher/testdata/transcribe-agent-right-channel.json"),
+        )
+        .unwrap(),
     )
     .await;
-    function.invoke_json(&created(&key), TIMEOUT).await.unwrap().response().unwrap();
+    function
+        .invoke_json(&created(&key), TIMEOUT)
+        .await
+        .unwrap()
+        .response()
+        .unwrap();
     let contact_row = &rows_of(&s3, "contact_sentiment", contact).await[0];
     assert_eq!(contact_row["agent_sentiment"], "POSITIVE", "{contact_row}");
     assert_eq!(contact_row["customer_sentiment"], "NEGATIVE", "{contact_row}");

@@ -316,7 +316,11 @@ pub static CTR: Table = Table {
             Str,
             "The voice recording: the first Recordings entry that is AUDIO stored in S3 (else Recording)",
         ),
-        col("recording_status", Str, "Status of that recording: AVAILABLE or DELETED"),
+        col(
+            "recording_status",
+            Str,
+            "Status of that recording: AVAILABLE or DELETED",
+        ),
         col(
             "contact_lens_enabled",
             Boolean,
@@ -772,14 +776,30 @@ pub static CONNECT_METRICS: Table = Table {
                   one row per metric, dimensions and one-minute period",
     storage: Storage::Delivered,
     columns: &[
-        col("namespace", Str, "AWS/Connect, or ConnectLake for connect-lake's own metrics"),
-        col("metric_name", Str, "QueueSize, LongestQueueWaitTime, ContactFlowErrors, ..."),
+        col(
+            "namespace",
+            Str,
+            "AWS/Connect, or ConnectLake for connect-lake's own metrics",
+        ),
+        col(
+            "metric_name",
+            Str,
+            "QueueSize, LongestQueueWaitTime, ContactFlowErrors, ...",
+        ),
         col("dimensions", Map(&Str, &Str), "Every dimension of the metric, by name"),
         col("instance_id", Str, "The InstanceId dimension (Connect instance id)"),
-        col("metric_group", Str, "The MetricGroup dimension: Queue, ContactFlow, VoiceCalls, ..."),
+        col(
+            "metric_group",
+            Str,
+            "The MetricGroup dimension: Queue, ContactFlow, VoiceCalls, ...",
+        ),
         col("queue_name", Str, "The QueueName dimension"),
         col("flow_name", Str, "The ContactFlowName dimension"),
-        col("period_timestamp", Ts, "Start of the one-minute period, UTC; the partition is its hour"),
+        col(
+            "period_timestamp",
+            Ts,
+            "Start of the one-minute period, UTC; the partition is its hour",
+        ),
         col("unit", Str, "CloudWatch unit: Count, Seconds, Percent, None, ..."),
         col("sum_value", Double, "Sum over the period"),
         col("min_value", Double, "Minimum over the period"),
@@ -821,8 +841,16 @@ pub static CONNECT_FLOW_LOGS: Table = Table {
             "ContactFlowModuleType: the block, e.g. SetLoggingBehavior, PlayPrompt, InvokeExternalResource",
         ),
         col("identifier", Str, "Identifier: the block's id or name in the flow"),
-        col("results", Str, "Results: the branch or outcome, e.g. Success, Error, a Lambda's error message"),
-        col("parameters", Map(&Str, &Str), "Parameters: the block's parameters as Connect logs them"),
+        col(
+            "results",
+            Str,
+            "Results: the branch or outcome, e.g. Success, Error, a Lambda's error message",
+        ),
+        col(
+            "parameters",
+            Map(&Str, &Str),
+            "Parameters: the block's parameters as Connect logs them",
+        ),
         col(
             "timestamp",
             Str,

@@ -16,9 +16,9 @@
 //! directly, the invocation, so S3's asynchronous retry runs); skips are counted, never failed.
 
 pub mod aws_error;
-mod config;
 pub mod chunk;
 pub mod comprehend;
+mod config;
 pub mod contact_record;
 pub mod keys;
 pub mod rows;
@@ -41,9 +41,9 @@ use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-pub use crate::config::{Config, env};
 use crate::aws_error::error_code;
 use crate::comprehend::{ComprehendError, Redacted};
+pub use crate::config::{Config, env};
 use crate::keys::{ObjectKind, SkipReason};
 use crate::rows::{RowContext, StoredText};
 use crate::sentiment::{Provider, ProviderKind, pii_language};

@@ -257,7 +257,12 @@ fn json_lines_end_every_row_with_a_newline() {
 fn text_in_a_language_without_pii_redaction_is_never_stored() {
     let rows = turn_rows(
         &ctx(SourceKind::ContactLensChat),
-        &[turn(Participant::Customer, 0, 1, "mitt kortnummer är 4111 1111 1111 1111")],
+        &[turn(
+            Participant::Customer,
+            0,
+            1,
+            "mitt kortnummer är 4111 1111 1111 1111",
+        )],
         &[scored(None, None)],
         vec![StoredText::Unredacted("mitt kortnummer är 4111 1111 1111 1111".into())],
     );
