@@ -16,7 +16,7 @@ use aws_sdk_glue::types::DatabaseInput;
 use connect_lake::testing::hours_event;
 use connect_lake_e2e::{event_files, function_binary};
 use lambda_harness::{Emulator, LocalFunction, Outcome, workspace_root};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -48,7 +48,7 @@ SELECT
   customer_endpoint_type,
   customer_endpoint_token AS customer_endpoint_address,
   system_endpoint_type,
-  system_endpoint_token AS system_endpoint_address,
+  system_endpoint_address,
   transferred_to_endpoint_type,
   transferred_to_endpoint_token AS transferred_to_endpoint_address,
   recording_location,
