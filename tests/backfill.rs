@@ -50,6 +50,7 @@ async fn backfill_loads_good_records_reports_bad_ones_and_a_rerun_adds_nothing()
         replace: false,
         keep_raw_errors: false,
         work_dir: None,
+        progress_every: lakectl::backfill::DEFAULT_PROGRESS_EVERY,
     };
 
     let first = Backfill::new(&config, options.clone()).unwrap().run().await.unwrap();
@@ -336,6 +337,9 @@ async fn a_backfill_killed_mid_file_resumes_without_duplicates_or_loss() {
             "json".as_ref(),
             "--target-size".as_ref(),
             "16K".as_ref(),
+            // Progress recorded every second, so the kill lands mid-run on a fast machine too.
+            "--progress-every".as_ref(),
+            "1".as_ref(),
             "--errors".as_ref(),
             errors.as_os_str(),
             input.as_os_str(),

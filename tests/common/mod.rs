@@ -83,5 +83,6 @@ pub fn backfill_options(dir: &std::path::Path, input: PathBuf) -> lakectl::backf
         replace: false,
         keep_raw_errors: false,
         work_dir: None,
+        progress_every: lakectl::backfill::DEFAULT_PROGRESS_EVERY,
     }
 }

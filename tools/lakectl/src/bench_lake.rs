@@ -101,6 +101,7 @@ pub async fn named_queries_on_backfilled_lake(contacts: usize, seed: u64) -> Res
         replace: false,
         keep_raw_errors: false,
         work_dir: None,
+        progress_every: crate::backfill::DEFAULT_PROGRESS_EVERY,
     };
     let started = Instant::now();
     let report = Backfill::new(&config, options)

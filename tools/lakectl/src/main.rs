@@ -265,6 +265,10 @@ struct BackfillArgs {
     /// Where rows wait for their object when memory is full [default: the temp dir].
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
+    /// How often the manifest records the objects written so far, in seconds (a crashed run
+    /// resumes from the last record).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    progress_every: u64,
     /// Input files, or s3://bucket/prefix/ (every object under it, e.g. Firehose's raw/ backup).
     #[arg(value_name = "INPUT", required = true)]
     inputs: Vec<PathBuf>,
@@ -404,6 +408,7 @@ fn backfill(runtime: &tokio::runtime::Runtime, args: BackfillArgs) -> ExitCode {
         replace: args.replace,
         keep_raw_errors: args.keep_raw_errors,
         work_dir: args.work_dir,
+        progress_every: std::time::Duration::from_secs(args.progress_every),
         inputs: args.inputs,
     };
     if options.bucket.is_empty() {

@@ -52,7 +52,8 @@ const UPLOADS_IN_FLIGHT: usize = 4;
 const CATALOG_BATCH: usize = 500;
 
 /// How often the run's progress (the keys written) is saved to the manifest.
-const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+/// How often a run records the objects it has written in the manifest, by default.
+pub const DEFAULT_PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct BackfillOptions {
@@ -78,6 +79,9 @@ pub struct BackfillOptions {
     pub keep_raw_errors: bool,
     /// Where rows wait for their object when memory is full [default: the system's temp dir].
     pub work_dir: Option<PathBuf>,
+    /// How often the manifest records the objects written so far, for a resume after a crash
+    /// ([`DEFAULT_PROGRESS_EVERY`]).
+    pub progress_every: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -888,7 +892,7 @@ impl Backfill {
             state.to_catalog.push(written.key);
         }
         self.catalog(state, false).await?;
-        if state.dirty && state.last_progress.elapsed() >= PROGRESS_EVERY {
+        if state.dirty && state.last_progress.elapsed() >= self.options.progress_every {
             self.save_manifest(&state.manifest).await?;
             state.dirty = false;
             state.last_progress = Instant::now();
