@@ -52,15 +52,11 @@ impl fmt::Display for LakeBench {
     }
 }
 
-/// Builds a lake of `contacts` contacts with the backfill and times every named query on it.
-///
-/// # Errors
-/// The emulator, the backfill or a query failing, as text.
-pub async fn named_queries_on_backfilled_lake(contacts: usize, seed: u64) -> Result<LakeBench, String> {
-    let emulator = Emulator::start().await.map_err(|e| e.to_string())?;
-    let config = emulator_config(&emulator).await;
-    let s3 = connect_lake::aws::s3_client(&config);
-    s3.create_bucket()
+/// The benchmarks' empty lake in the emulator: the `bench-lake` bucket and the `connect_lake`
+/// Glue database.
+pub(crate) async fn create_empty_lake(config: &aws_config::SdkConfig) -> Result<(), String> {
+    connect_lake::aws::s3_client(config)
+        .create_bucket()
         .bucket("bench-lake")
         .send()
         .await
@@ -69,12 +65,24 @@ pub async fn named_queries_on_backfilled_lake(contacts: usize, seed: u64) -> Res
         .name("connect_lake")
         .build()
         .map_err(|e| e.to_string())?;
-    aws_sdk_glue::Client::new(&config)
+    aws_sdk_glue::Client::new(config)
         .create_database()
         .database_input(database)
         .send()
         .await
         .map_err(|e| format!("CreateDatabase: {e:?}"))?;
+    Ok(())
+}
+
+/// Builds a lake of `contacts` contacts with the backfill and times every named query on it.
+///
+/// # Errors
+/// The emulator, the backfill or a query failing, as text.
+pub async fn named_queries_on_backfilled_lake(contacts: usize, seed: u64) -> Result<LakeBench, String> {
+    let emulator = Emulator::start().await.map_err(|e| e.to_string())?;
+    let config = emulator_config(&emulator).await;
+    let s3 = connect_lake::aws::s3_client(&config);
+    create_empty_lake(&config).await?;
     let traffic = Generator::new(seed).traffic(&TrafficOptions::new(contacts, seed));
     let dir = std::env::temp_dir().join(format!("connect-lake-bench-lake-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;

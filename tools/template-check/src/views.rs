@@ -54,16 +54,18 @@ pub fn presto_view_json(view: &View, columns: &[(String, String, String)]) -> Re
     if view.sql.contains("${") {
         return Err(format!("{}: `${{` would be read by Fn::Sub", view.file));
     }
-    let document = serde_json::json!({
-        "originalSql": view.sql.trim_end(),
-        "catalog": "awsdatacatalog",
-        "schema": "${GlueDatabase}",
-        "columns": columns
-            .iter()
-            .map(|(name, _, presto)| serde_json::json!({"name": name, "type": presto}))
-            .collect::<Vec<_>>(),
-    });
-    Ok(document.to_string())
+    // Written key by key, in a fixed order: a `json!` map's order depends on whether some crate
+    // in the build enables serde_json's `preserve_order`, and the template must not.
+    let text = |s: &str| serde_json::Value::from(s).to_string();
+    let columns: Vec<String> = columns
+        .iter()
+        .map(|(name, _, presto)| format!(r#"{{"name":{},"type":{}}}"#, text(name), text(presto)))
+        .collect();
+    Ok(format!(
+        r#"{{"catalog":"awsdatacatalog","columns":[{}],"originalSql":{},"schema":"${{GlueDatabase}}"}}"#,
+        columns.join(","),
+        text(view.sql.trim_end())
+    ))
 }
 
 /// The generated block of `template.yaml`: one `AWS::Glue::Table` view per [`View`], between the

@@ -20,10 +20,16 @@ fn template_views_are_the_generated_block() {
             views::COMMAND
         )
     });
+    let first_difference = declared
+        .lines()
+        .zip(generated.lines())
+        .find(|(d, g)| d != g)
+        .map(|(d, g)| format!("\n  template:  {d}\n  generated: {g}"));
     assert!(
         declared == generated,
-        "template.yaml's Glue views differ from views/*.sql; regenerate the block with `{}`",
-        views::COMMAND
+        "template.yaml's Glue views differ from views/*.sql; regenerate the block with `{}`{}",
+        views::COMMAND,
+        first_difference.unwrap_or_default()
     );
 }
 

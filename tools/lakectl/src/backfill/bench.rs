@@ -184,22 +184,7 @@ fn parse_summary(stdout: &str) -> Option<(u64, u64, u64, f64)> {
 async fn measure(emulator: &Emulator, input: &Path, work: &Path) -> Result<(Duration, (u64, u64, u64, f64)), String> {
     emulator.reset().await.map_err(|e| e.to_string())?;
     let config = emulator_config(emulator).await;
-    connect_lake::aws::s3_client(&config)
-        .create_bucket()
-        .bucket("bench-lake")
-        .send()
-        .await
-        .map_err(|e| format!("CreateBucket: {e:?}"))?;
-    let database = aws_sdk_glue::types::DatabaseInput::builder()
-        .name("connect_lake")
-        .build()
-        .map_err(|e| e.to_string())?;
-    aws_sdk_glue::Client::new(&config)
-        .create_database()
-        .database_input(database)
-        .send()
-        .await
-        .map_err(|e| format!("CreateDatabase: {e:?}"))?;
+    crate::bench_lake::create_empty_lake(&config).await?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let started = Instant::now();
     let out = tokio::process::Command::new(exe)
