@@ -142,10 +142,7 @@ pub async fn named_queries_on_backfilled_lake(contacts: usize, seed: u64) -> Res
     let tables = lake.tables();
     let mut queries = Vec::new();
     for query in crate::query::named_queries(crate::query::TEMPLATE).map_err(|e| e.to_string())? {
-        let reads_only_loaded_tables = crate::query::tables_read(&query.sql)
-            .iter()
-            .all(|t| tables.iter().any(|have| have == *t));
-        if !reads_only_loaded_tables {
+        if !crate::query::missing_tables(&query.sql, &tables).is_empty() {
             continue;
         }
         let params = crate::query::month_params(&query, crate::demo::DEMO_MONTH).map_err(|e| e.to_string())?;

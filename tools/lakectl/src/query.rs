@@ -102,6 +102,14 @@ pub fn tables_read(sql: &str) -> Vec<&'static str> {
     tables
 }
 
+/// The schema tables `sql` reads that are not among `have` (a catalog's table names).
+pub fn missing_tables(sql: &str, have: &[String]) -> Vec<&'static str> {
+    tables_read(sql)
+        .into_iter()
+        .filter(|t| !have.iter().any(|h| h == t))
+        .collect()
+}
+
 /// The named query called `name`.
 ///
 /// # Errors
@@ -180,10 +188,7 @@ pub async fn run_all_named(
     let mut runs = Vec::new();
     let mut skipped = Vec::new();
     for query in named_queries(template)? {
-        let missing_tables: Vec<&'static str> = tables_read(&query.sql)
-            .into_iter()
-            .filter(|t| !have.iter().any(|h| h == t))
-            .collect();
+        let missing_tables = missing_tables(&query.sql, &have);
         if !missing_tables.is_empty() {
             skipped.push(NamedSkip {
                 name: query.name,
