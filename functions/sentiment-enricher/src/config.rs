@@ -17,6 +17,7 @@ pub mod env {
     pub const SENTIMENT_PROVIDER: &str = "SENTIMENT_PROVIDER";
     pub const STORE_TRANSCRIPT_TEXT: &str = "STORE_TRANSCRIPT_TEXT";
     pub const AGENT_CHANNEL: &str = "AGENT_CHANNEL";
+    pub const ENRICH_SKIP_WHEN_CONTACT_LENS: &str = "ENRICH_SKIP_WHEN_CONTACT_LENS";
 }
 
 /// `LAKE_BUCKET`, `METRICS_NAMESPACE`, `PII_TOKEN_KEY` when text is stored, and the [`env`] variables.
@@ -33,6 +34,9 @@ pub struct Config {
     /// Required when `store_text`: redacted PII becomes `[TYPE:token]`.
     pub tokenizer: Option<Tokenizer>,
     pub speakers: SpeakerMap,
+    /// Don't transcribe a recording whose contact record says Contact Lens analyses it
+    /// (`ENRICH_SKIP_WHEN_CONTACT_LENS`, default true).
+    pub skip_when_contact_lens: bool,
     pub metrics_namespace: String,
     pub max_transcript_bytes: u64,
 }
@@ -84,6 +88,11 @@ impl Config {
                 reason,
             })?,
         };
+        // Default on: Contact Lens already scores the call, and a second transcript doubles the cost.
+        let skip_when_contact_lens = match config::optional(env, env::ENRICH_SKIP_WHEN_CONTACT_LENS) {
+            None => true,
+            value => parse_bool(env::ENRICH_SKIP_WHEN_CONTACT_LENS, value)?,
+        };
         Ok(Config {
             lake_bucket,
             prefixes: Prefixes {
@@ -100,6 +109,7 @@ impl Config {
             store_text,
             tokenizer,
             speakers,
+            skip_when_contact_lens,
             metrics_namespace: config::metrics_namespace(env),
             max_transcript_bytes: MAX_TRANSCRIPT_BYTES,
         })
@@ -129,4 +139,32 @@ mod tests {
             }
         );
     }
+
+    #[test]
+    fn skipping_calls_contact_lens_analyses_is_on_unless_turned_off_and_a_bad_value_fails() {
+        let config = |extra: &[(&str, &str)]| {
+            let mut vars = std::collections::HashMap::from([("LAKE_BUCKET".to_owned(), "lake".to_owned())]);
+            vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+            Config::from_env(&vars)
+        };
+        assert!(config(&[]).unwrap().skip_when_contact_lens, "default: skip");
+        assert!(
+            !config(&[("ENRICH_SKIP_WHEN_CONTACT_LENS", "false")])
+                .unwrap()
+                .skip_when_contact_lens
+        );
+        assert!(
+            config(&[("ENRICH_SKIP_WHEN_CONTACT_LENS", "TRUE")])
+                .unwrap()
+                .skip_when_contact_lens
+        );
+        assert_eq!(
+            config(&[("ENRICH_SKIP_WHEN_CONTACT_LENS", "skip")]).unwrap_err(),
+            ConfigError::Invalid {
+                name: "ENRICH_SKIP_WHEN_CONTACT_LENS",
+                reason: "expected true or false, got \"skip\"".into()
+            }
+        );
+    }
+
 }

@@ -437,6 +437,7 @@ async fn read_object(deps: &Deps, object: &ObjectEvent) -> Result<Option<Vec<u8>
         .collect()
         .await
         .map_err(|_| ObjectError::Read {
+        output_kms_key: config.transcribe_output_key.clone(),
             code: "BodyReadFailed".to_owned(),
         })?
         .into_bytes();

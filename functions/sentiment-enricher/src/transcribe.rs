@@ -26,6 +26,8 @@ pub struct JobSpec {
     pub output_key: String,
     /// The data access role Transcribe assumes to read and write S3 (`TRANSCRIBE_ROLE_ARN`).
     pub role_arn: Option<String>,
+    /// The KMS key Transcribe encrypts the transcript with (`TRANSCRIBE_OUTPUT_KMS_KEY_ID`).
+    pub output_kms_key: Option<String>,
 }
 
 /// The languages whose batch transcripts Transcribe can redact PII from ("Redacting PII in your
@@ -74,6 +76,9 @@ pub async fn start_job(client: &Client, spec: &JobSpec) -> Result<JobStart, Tran
         .media(Media::builder().media_file_uri(&spec.media_uri).build())
         .output_bucket_name(&spec.output_bucket)
         .output_key(&spec.output_key)
+        // Without a key Transcribe writes SSE-S3, which the lake bucket's policy refuses: every
+        // upload there must use the lake key.
+        .set_output_encryption_kms_key_id(spec.output_kms_key.clone())
         .settings(Settings::builder().channel_identification(true).build());
     if redacts(&spec.language) {
         request = request.set_content_redaction(content_redaction());
@@ -128,6 +133,8 @@ mod tests {
         }
     }
 
+    const LAKE_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
     fn spec(contact: &str, language: &str) -> JobSpec {
         JobSpec {
             job_name: format!("connect-lake-{contact}"),
@@ -136,6 +143,7 @@ mod tests {
             output_bucket: "lake".to_owned(),
             output_key: format!("transcripts/{contact}_20260308T1021Z.json"),
             role_arn: None,
+            output_kms_key: Some(LAKE_KEY.to_owned()),
         }
     }
 
@@ -148,7 +156,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_us_english_job_asks_for_pii_redaction_and_the_redacted_transcript_only() {
+    async fn a_job_asks_for_pii_redaction_where_supported_and_the_lake_key_for_its_output() {
         let emulator = Emulator::start().await.expect("moto starts (make tools installs it)");
         let bodies = Bodies::default();
         let client = Client::from_conf(
@@ -166,8 +174,19 @@ mod tests {
                 Ok(JobStart::Started)
             );
         }
+        let no_key = JobSpec {
+            output_kms_key: None,
+            ..spec("c-nokey", "en-US")
+        };
+        assert_eq!(start_job(&client, &no_key).await, Ok(JobStart::Started));
         let bodies = bodies.0.lock().unwrap().clone();
-        assert_eq!(bodies.len(), 3);
+        assert_eq!(bodies.len(), 4);
+        for body in &bodies[..3] {
+            // The bucket policy refuses uploads not encrypted with the lake key.
+            assert_eq!(body["OutputEncryptionKMSKeyId"], LAKE_KEY, "{body}");
+            assert_eq!(body["OutputBucketName"], "lake", "{body}");
+        }
+        assert!(bodies[3].get("OutputEncryptionKMSKeyId").is_none(), "{}", bodies[3]);
         for body in &bodies[..2] {
             assert_eq!(body["ContentRedaction"]["RedactionType"], "PII", "{body}");
             assert_eq!(body["ContentRedaction"]["RedactionOutput"], "redacted", "{body}");
@@ -175,8 +194,8 @@ mod tests {
             assert_eq!(body["Settings"]["ChannelIdentification"], true);
         }
         assert!(bodies[2].get("ContentRedaction").is_none(), "{}", bodies[2]);
-        // The emulator took all three jobs.
+        // The emulator took all four jobs.
         let jobs = client.list_transcription_jobs().send().await.unwrap();
-        assert_eq!(jobs.transcription_job_summaries().len(), 3);
+        assert_eq!(jobs.transcription_job_summaries().len(), 4);
     }
 }

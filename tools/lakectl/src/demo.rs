@@ -422,6 +422,11 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
             "TRANSCRIBE_ROLE_ARN",
             "arn:aws:iam::012345678901:role/connect-lake-demo-transcribe".to_owned(),
         ),
+        // As deployed: Transcribe encrypts transcripts with the lake key.
+        (
+            "TRANSCRIBE_OUTPUT_KMS_KEY_ID",
+            "arn:aws:kms:us-east-1:012345678901:key/00000000-0000-4000-8000-00000000c0de".to_owned(),
+        ),
     ]);
     let enricher = start(opts, "sentiment-enricher", enricher_env).await?;
     let started = Instant::now();

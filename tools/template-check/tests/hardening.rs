@@ -1,8 +1,9 @@
-//! Template hardening (issue #18, sections 2 and 4): the lake bucket refuses old TLS and uploads not
-//! encrypted with the lake key; the raw data beside the curated tables (errors/, raw/,
-//! transcripts/) is readable only by the roles of the pipeline and an optional break-glass role;
-//! transcripts expire by parameter; the cataloger's Glue writes name the schema's tables; and
-//! CloudWatch Logs may use the lake key only for this stack's log groups.
+//! Template hardening (issue #18, sections 2, 3 and 4): the lake bucket refuses old TLS and uploads
+//! not encrypted with the lake key, with no principal excepted (Transcribe is given the lake key);
+//! the raw data beside the curated tables (errors/, raw/, transcripts/) is readable only by the
+//! roles of the pipeline and an optional break-glass role; config/ is writable only by an optional
+//! admin role; transcripts expire by parameter; the cataloger's Glue writes name the schema's
+//! tables; and CloudWatch Logs may use the lake key only for this stack's log groups.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::collections::BTreeSet;
@@ -302,6 +303,150 @@ fn logs_key_problems(t: &Template) -> Vec<String> {
     out
 }
 
+/// The two upload denies of the lake key (by encryption, by key id) except nobody, and the one
+/// writer that would otherwise upload SSE-S3, Transcribe, is given the lake key.
+fn upload_exception_problems(t: &Template) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in lake_bucket_statements(t) {
+        let Some(Value::Mapping(condition)) = s.get("Condition") else {
+            continue;
+        };
+        let encryption_keys = [
+            "s3:x-amz-server-side-encryption",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id",
+        ];
+        let is_upload_deny = is_deny_for_everyone(s)
+            && actions(s) == ["s3:PutObject"]
+            && at(s, &["Condition", "StringNotEqualsIfExists"])
+                .and_then(Value::as_mapping)
+                .is_some_and(|m| {
+                    m.keys()
+                        .any(|k| k.as_str().is_some_and(|k| encryption_keys.contains(&k)))
+                });
+        if !is_upload_deny {
+            continue;
+        }
+        for operator in condition.keys().filter_map(Value::as_str) {
+            if operator != "StringNotEqualsIfExists" {
+                out.push(format!(
+                    "{}: the lake-key upload deny must except nobody, but has a {operator} condition",
+                    s.get("Sid").and_then(plain_str).unwrap_or("?")
+                ));
+            }
+        }
+    }
+    let env = t.resource("SentimentEnricherFunction").and_then(|r| {
+        at(
+            r,
+            &["Properties", "Environment", "Variables", "TRANSCRIBE_OUTPUT_KMS_KEY_ID"],
+        )
+    });
+    if env != Some(&yaml("!GetAtt LakeKey.Arn")) {
+        out.push(
+            "SentimentEnricherFunction: TRANSCRIBE_OUTPUT_KMS_KEY_ID must be the lake key, or Transcribe writes SSE-S3"
+                .to_owned(),
+        );
+    }
+    out
+}
+
+const CONFIG_WRITES: [&str; 3] = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"];
+
+/// Whether an object ARN text of the lake bucket covers keys under `config/`
+/// (`${LakeBucket.Arn}/*`, `${LakeBucket.Arn}/config/deny-list.txt`, ...).
+fn covers_config(arn: &str) -> bool {
+    let Some(path) = arn.strip_prefix("${LakeBucket.Arn}/") else {
+        return false;
+    };
+    match path.split_once('*') {
+        Some((before, _)) => "config/".starts_with(before) || before.starts_with("config/"),
+        None => path.starts_with("config/"),
+    }
+}
+
+/// config/ (deny list, fraud policy) is written only by `ConfigAdminRoleArn`: the bucket policy
+/// denies every other principal, and nobody at all when the parameter is empty; no role of the
+/// template, and no allow of the bucket policy, lets a pipeline role write there.
+fn config_write_problems(t: &Template) -> Vec<String> {
+    let mut out = Vec::new();
+    let statements = lake_bucket_statements(t);
+    let deny = statements.iter().find(|s| {
+        is_deny_for_everyone(s)
+            && resources(s)
+                .iter()
+                .any(|r| sub_text(r) == Some("${LakeBucket.Arn}/config/*"))
+    });
+    match deny {
+        None => out.push("LakeBucketPolicy: no deny of writes under config/".to_owned()),
+        Some(deny) => {
+            for action in CONFIG_WRITES {
+                if !actions(deny).contains(&action) {
+                    out.push(format!("the config/ deny does not cover {action}"));
+                }
+            }
+            let expected = yaml(
+                "!If [HasConfigAdminRole, {ArnNotEquals: {aws:PrincipalArn: !Ref ConfigAdminRoleArn}}, !Ref AWS::NoValue]",
+            );
+            if deny.get("Condition") != Some(&expected) {
+                out.push(
+                    "the config/ deny must except ConfigAdminRoleArn when it is given, and nobody when it is empty"
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    let condition = t.section("Conditions").and_then(|c| c.get("HasConfigAdminRole"));
+    if condition != Some(&yaml("!Not [!Equals [!Ref ConfigAdminRoleArn, \"\"]]")) {
+        out.push("HasConfigAdminRole must be ConfigAdminRoleArn other than empty".to_owned());
+    }
+    let parameter = t.section("Parameters").and_then(|p| p.get("ConfigAdminRoleArn"));
+    if parameter.and_then(|p| p.get("Default")).and_then(plain_str) != Some("") {
+        out.push("ConfigAdminRoleArn must default to empty".to_owned());
+    }
+    for s in policy_statements(t).into_iter().filter(|s| s.is_allow()) {
+        let writes = actions(s.statement)
+            .iter()
+            .any(|a| CONFIG_WRITES.contains(a) || matches!(*a, "s3:*" | "s3:Put*" | "s3:Delete*"));
+        let on_config = resources(s.statement)
+            .iter()
+            .any(|r| sub_text(r).is_some_and(covers_config));
+        if writes && on_config {
+            out.push(format!(
+                "{} {}: may write config/, which the bucket policy denies to all but ConfigAdminRoleArn",
+                s.holder,
+                s.sid()
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_upload_to_the_lake_is_excepted_from_the_lake_key_and_transcribe_is_given_it() {
+    assert_eq!(upload_exception_problems(&template()), Vec::<String>::new());
+}
+
+#[test]
+fn config_is_writable_only_by_the_config_admin_role_and_no_pipeline_role_needs_it() {
+    assert_eq!(config_write_problems(&template()), Vec::<String>::new());
+}
+
+#[test]
+fn the_config_prefix_rule_matches_wildcards_that_reach_config_only() {
+    for (arn, want) in [
+        ("${LakeBucket.Arn}/*", true),
+        ("${LakeBucket.Arn}/config/*", true),
+        ("${LakeBucket.Arn}/config/deny-list.txt", true),
+        ("${LakeBucket.Arn}/con*", true),
+        ("${LakeBucket.Arn}/ctr/*", false),
+        ("${LakeBucket.Arn}/configuration-backup/*", false),
+        ("${LakeBucket.Arn}/athena-results/*", false),
+        ("${OtherBucket.Arn}/*", false),
+    ] {
+        assert_eq!(covers_config(arn), want, "{arn}");
+    }
+}
+
 #[test]
 fn the_lake_bucket_refuses_old_tls_and_uploads_not_encrypted_with_the_lake_key() {
     assert_eq!(bucket_policy_problems(&template()), Vec::<String>::new());
@@ -472,4 +617,70 @@ fn a_logs_grant_on_every_log_group_and_a_log_group_outside_the_stacks_path_are_r
     assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].contains("CloudWatch Logs must be limited"), "{problems:?}");
     assert!(problems[1].starts_with("FirehoseLogGroup:"), "{problems:?}");
+}
+
+#[test]
+fn an_upload_deny_with_an_exception_and_transcribe_without_the_lake_key_are_reported() {
+    let mut t = template();
+    for s in lake_policy_statements_mut(&mut t).iter_mut() {
+        if sid_of(s) == "DenyUploadsEncryptedOtherThanByKms" {
+            s["Condition"]["ArnNotEquals"] = yaml("{aws:PrincipalArn: !GetAtt TranscribeDataAccessRole.Arn}");
+        }
+    }
+    let function = t.resources_mut().unwrap().get_mut("SentimentEnricherFunction").unwrap();
+    function["Properties"]["Environment"]["Variables"]
+        .as_mapping_mut()
+        .unwrap()
+        .remove("TRANSCRIBE_OUTPUT_KMS_KEY_ID");
+    assert_eq!(
+        upload_exception_problems(&t),
+        [
+            "DenyUploadsEncryptedOtherThanByKms: the lake-key upload deny must except nobody, but has a ArnNotEquals condition",
+            "SentimentEnricherFunction: TRANSCRIBE_OUTPUT_KMS_KEY_ID must be the lake key, or Transcribe writes SSE-S3"
+        ]
+    );
+}
+
+#[test]
+fn a_config_deny_open_to_everyone_when_empty_and_a_role_writing_config_are_reported() {
+    let mut t = template();
+    for s in lake_policy_statements_mut(&mut t).iter_mut() {
+        if sid_of(s) == "DenyConfigWritesOutsideTheAdminRole" {
+            // Empty parameter, no deny: the hole the review found.
+            s["Condition"] = yaml("{ArnNotEquals: {aws:PrincipalArn: !Ref ConfigAdminRoleArn}}");
+            s["Action"]
+                .as_sequence_mut()
+                .unwrap()
+                .retain(|a| a.as_str() != Some("s3:DeleteObjectVersion"));
+        }
+    }
+    let role = yaml(
+        r#"
+Type: AWS::IAM::Role
+Properties:
+  AssumeRolePolicyDocument: {}
+  Policies:
+    - PolicyName: p
+      PolicyDocument:
+        Statement:
+          - Sid: WriteAnywhere
+            Effect: Allow
+            Action: s3:PutObject
+            Resource: !Sub "${LakeBucket.Arn}/*"
+"#,
+    );
+    t.resources_mut().unwrap().insert(yaml("DataEngineerRole"), role);
+    assert_eq!(
+        config_write_problems(&t),
+        [
+            "the config/ deny does not cover s3:DeleteObjectVersion",
+            "the config/ deny must except ConfigAdminRoleArn when it is given, and nobody when it is empty",
+            "DataEngineerRole WriteAnywhere: may write config/, which the bucket policy denies to all but ConfigAdminRoleArn"
+        ]
+    );
+    lake_policy_statements_mut(&mut t).retain(|s| sid_of(s) != "DenyConfigWritesOutsideTheAdminRole");
+    assert_eq!(
+        config_write_problems(&t)[0],
+        "LakeBucketPolicy: no deny of writes under config/"
+    );
 }

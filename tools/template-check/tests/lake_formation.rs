@@ -7,7 +7,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use template_check::rules::{parameter_defaults, rejected_by};
-use template_check::{Template, Value, at, getatt_target, plain_str, ref_target, string_or_list};
+use template_check::{
+    Template, Value, at, getatt_target, glue_views, intrinsic, plain_str, ref_target, string_or_list,
+};
 
 fn template() -> Template {
     Template::load().unwrap()
@@ -246,6 +248,121 @@ fn pipeline_problems(t: &Template) -> Vec<String> {
     out
 }
 
+/// The text of a `!Sub` string (or a plain string).
+fn sub_text(v: &Value) -> Option<&str> {
+    match intrinsic(v) {
+        Some((name, arg)) if name == "Sub" => match arg {
+            Value::Sequence(seq) => seq.first().and_then(plain_str),
+            other => plain_str(other),
+        },
+        _ => plain_str(v),
+    }
+}
+
+/// Grants cover only what the template and the schema declare, and every curated table of the
+/// schema has what it needs:
+/// - a table grant names its table by `!Ref` to an `AWS::Glue::Table` of the template (a table of
+///   the schema, or a declared view), in the stack's database; never by a literal name (it fails
+///   the deploy while the table does not exist, and outlives a rename unnoticed) nor by a
+///   wildcard (it would cover tables no one reviewed);
+/// - a declared table gets the analyst's SELECT, the cataloger's partition registration and the
+///   DESCRIBE of the Firehose role that converts into it (see the two checks above); a schema
+///   table the template does not declare is created at run time by the cataloger, which needs
+///   CREATE_TABLE on the database and access to the lake location;
+/// - Lake Formation's data access role reads exactly the schema tables' prefixes: every table
+///   an engine is vended credentials for, and none of the raw data beside them.
+fn coverage_problems(t: &Template) -> Vec<String> {
+    let mut out = Vec::new();
+    let grants = grants(t);
+    let tables: BTreeSet<&str> = declared_tables(t).into_iter().map(|(id, _)| id).collect();
+    let views: BTreeSet<String> = glue_views(t).into_iter().map(|(id, _)| id).collect();
+    for g in &grants {
+        match g.kind {
+            "Table" | "TableWithColumns" => {
+                if g.resource.get("TableWildcard").is_some() {
+                    out.push(format!("{}: grants every table of the database by wildcard", g.id));
+                    continue;
+                }
+                if g.resource.get("DatabaseName").and_then(ref_target) != Some("GlueDatabase") {
+                    out.push(format!("{}: names a table outside the stack's database", g.id));
+                }
+                match g.resource.get("Name") {
+                    Some(name) => match ref_target(name) {
+                        Some(id) if tables.contains(id) || views.contains(id) => {}
+                        Some(id) => out.push(format!(
+                            "{}: names {id}, which is not a Glue table the template declares",
+                            g.id
+                        )),
+                        None => out.push(format!(
+                            "{}: names table {:?} by a literal, not by !Ref to a declared table",
+                            g.id,
+                            plain_str(name).unwrap_or("?")
+                        )),
+                    },
+                    None => out.push(format!("{}: names no table", g.id)),
+                }
+            }
+            "Database" if g.resource.get("Name").and_then(ref_target) != Some("GlueDatabase") => {
+                out.push(format!("{}: names a database other than the stack's", g.id));
+            }
+            _ => {}
+        }
+    }
+    let declared: BTreeSet<&str> = declared_tables(t).into_iter().map(|(_, name)| name).collect();
+    let creates = grants
+        .iter()
+        .any(|g| g.role == Some("S3CatalogerRole") && g.kind == "Database" && g.permissions.contains("CREATE_TABLE"));
+    let location = grants.iter().any(|g| {
+        g.role == Some("S3CatalogerRole") && g.kind == "DataLocation" && g.permissions.contains("DATA_LOCATION_ACCESS")
+    });
+    for table in connect_lake::schema::TABLES {
+        if !(declared.contains(table.name) || creates && location) {
+            out.push(format!(
+                "{}: not declared, and the cataloger may not create it (CREATE_TABLE and DATA_LOCATION_ACCESS)",
+                table.name
+            ));
+        }
+    }
+    let prefixes: BTreeSet<String> = t
+        .resource("LakeFormationDataAccessRole")
+        .and_then(|r| r.get("Properties"))
+        .and_then(|p| p.get("Policies"))
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| at(p, &["PolicyDocument", "Statement"]).and_then(Value::as_sequence))
+        .flatten()
+        .filter(|s| {
+            s.get("Action")
+                .and_then(string_or_list)
+                .is_some_and(|a| a.contains(&"s3:GetObject"))
+        })
+        .flat_map(|s| match s.get("Resource") {
+            Some(Value::Sequence(seq)) => seq.iter().collect(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        })
+        .filter_map(sub_text)
+        .filter_map(|arn| arn.strip_prefix("${LakeBucket.Arn}/"))
+        .map(str::to_owned)
+        .collect();
+    let want: BTreeSet<String> = connect_lake::schema::TABLES
+        .iter()
+        .map(|t| format!("{}/*", t.name))
+        .collect();
+    for missing in want.difference(&prefixes) {
+        out.push(format!(
+            "LakeFormationDataAccessRole: cannot read {missing}, so engines cannot read that table"
+        ));
+    }
+    for extra in prefixes.difference(&want) {
+        out.push(format!(
+            "LakeFormationDataAccessRole: reads {extra}, which is not a table of the schema"
+        ));
+    }
+    out
+}
+
 #[test]
 fn lake_formation_is_off_by_default_needs_an_admin_when_on_and_registers_the_lake() {
     assert_eq!(switch_problems(&template()), Vec::<String>::new());
@@ -259,6 +376,11 @@ fn analysts_read_every_declared_table_without_its_token_and_attribute_columns() 
 #[test]
 fn the_pipeline_roles_are_granted_exactly_the_catalog_calls_they_make() {
     assert_eq!(pipeline_problems(&template()), Vec::<String>::new());
+}
+
+#[test]
+fn grants_name_only_declared_tables_and_every_curated_table_is_covered() {
+    assert_eq!(coverage_problems(&template()), Vec::<String>::new());
 }
 
 // ─── each check fails on a mutated template ─────────────────────────────────────────────────────
@@ -331,4 +453,57 @@ fn the_sensitive_column_rule_matches_tokens_and_attribute_maps_only() {
     for (column, want) in columns {
         assert_eq!(sensitive(column), want, "{column}");
     }
+}
+
+#[test]
+fn grants_on_undeclared_tables_wildcards_and_a_data_access_role_off_the_schema_are_reported() {
+    let mut t = template();
+    let grant = |resource: &str| {
+        yaml(&format!(
+            "Type: AWS::LakeFormation::PrincipalPermissions\nCondition: LakeFormationEnabled\n\
+             DependsOn: LakeFormationAdmins\nProperties:\n  Principal:\n    \
+             DataLakePrincipalIdentifier: !GetAtt AnalystRole.Arn\n  Resource:\n{resource}\n  \
+             Permissions: [SELECT]\n  PermissionsWithGrantOption: []\n"
+        ))
+    };
+    let resources = t.resources_mut().unwrap();
+    resources.insert(
+        yaml("AnalystSentimentGrant"),
+        grant("    Table: { CatalogId: !Ref AWS::AccountId, DatabaseName: !Ref GlueDatabase, Name: sentiment_turns }"),
+    );
+    resources.insert(
+        yaml("AnalystEverythingGrant"),
+        grant("    Table: { CatalogId: !Ref AWS::AccountId, DatabaseName: !Ref GlueDatabase, TableWildcard: {} }"),
+    );
+    resources.insert(
+        yaml("AnalystBucketGrant"),
+        grant("    Table: { CatalogId: !Ref AWS::AccountId, DatabaseName: !Ref GlueDatabase, Name: !Ref LakeBucket }"),
+    );
+    let role = resources.get_mut("LakeFormationDataAccessRole").unwrap();
+    for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_sequence_mut()
+        .unwrap()
+    {
+        if s.get("Sid").and_then(plain_str) == Some("S3GetObject") {
+            let r = s["Resource"].as_sequence_mut().unwrap();
+            r.retain(|v| sub_text(v) != Some("${LakeBucket.Arn}/connect_flow_logs/*"));
+            r.push(yaml("!Sub \"${LakeBucket.Arn}/errors/*\""));
+        }
+    }
+    resources.remove("CatalogerLocationGrant");
+    assert_eq!(
+        coverage_problems(&t),
+        [
+            "AnalystBucketGrant: names LakeBucket, which is not a Glue table the template declares",
+            "AnalystSentimentGrant: names table \"sentiment_turns\" by a literal, not by !Ref to a declared table",
+            "AnalystEverythingGrant: grants every table of the database by wildcard",
+            "sentiment_turns: not declared, and the cataloger may not create it (CREATE_TABLE and DATA_LOCATION_ACCESS)",
+            "contact_sentiment: not declared, and the cataloger may not create it (CREATE_TABLE and DATA_LOCATION_ACCESS)",
+            "fraud_decisions: not declared, and the cataloger may not create it (CREATE_TABLE and DATA_LOCATION_ACCESS)",
+            "contact_flow_logs: not declared, and the cataloger may not create it (CREATE_TABLE and DATA_LOCATION_ACCESS)",
+            "connect_flow_logs: not declared, and the cataloger may not create it (CREATE_TABLE and DATA_LOCATION_ACCESS)",
+            "LakeFormationDataAccessRole: cannot read connect_flow_logs/*, so engines cannot read that table",
+            "LakeFormationDataAccessRole: reads errors/*, which is not a table of the schema"
+        ]
+    );
 }
