@@ -14,6 +14,7 @@ pub mod env {
     pub const TRANSCRIPTS_PREFIX: &str = "TRANSCRIPTS_PREFIX";
     pub const TRANSCRIBE_LANGUAGE: &str = "TRANSCRIBE_LANGUAGE";
     pub const TRANSCRIBE_ROLE_ARN: &str = "TRANSCRIBE_ROLE_ARN";
+    pub const TRANSCRIBE_OUTPUT_KMS_KEY_ID: &str = "TRANSCRIBE_OUTPUT_KMS_KEY_ID";
     pub const SENTIMENT_PROVIDER: &str = "SENTIMENT_PROVIDER";
     pub const STORE_TRANSCRIPT_TEXT: &str = "STORE_TRANSCRIPT_TEXT";
     pub const AGENT_CHANNEL: &str = "AGENT_CHANNEL";
@@ -29,6 +30,9 @@ pub struct Config {
     /// name theirs.
     pub transcribe_language: String,
     pub transcribe_role_arn: Option<String>,
+    /// The KMS key Transcribe encrypts its output with (`OutputEncryptionKMSKeyId`): the lake key,
+    /// which the bucket policy requires of every upload. Without it Transcribe writes SSE-S3.
+    pub transcribe_output_key: Option<String>,
     pub provider: ProviderKind,
     pub store_text: bool,
     /// Required when `store_text`: redacted PII becomes `[TYPE:token]`.
@@ -60,6 +64,44 @@ fn is_language_code(s: &str) -> bool {
         && b[3..].iter().all(u8::is_ascii_uppercase)
 }
 
+/// A KMS key as `OutputEncryptionKMSKeyId` takes it: a key id, `alias/<name>`, or the ARN of
+/// either.
+fn is_kms_key_reference(s: &str) -> bool {
+    let plain_name = |name: &str| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/'))
+    };
+    let key_id = |id: &str| {
+        // `1234abcd-12ab-34cd-56ef-1234567890ab`, or a multi-Region key's `mrk-<32 hex>`.
+        let uuid = id.len() == 36
+            && id.bytes().enumerate().all(|(i, b)| {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    b == b'-'
+                } else {
+                    b.is_ascii_hexdigit()
+                }
+            });
+        let mrk = id
+            .strip_prefix("mrk-")
+            .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        uuid || mrk
+    };
+    let resource =
+        |r: &str| r.strip_prefix("alias/").is_some_and(plain_name) || r.strip_prefix("key/").is_some_and(key_id);
+    if let Some(arn) = s.strip_prefix("arn:") {
+        let parts: Vec<&str> = arn.splitn(5, ':').collect();
+        return matches!(parts.as_slice(), [partition, "kms", region, account, rest]
+            if partition.starts_with("aws")
+                && !region.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource(rest));
+    }
+    key_id(s) || s.strip_prefix("alias/").is_some_and(plain_name)
+}
+
 impl Config {
     /// # Errors
     /// A [`ConfigError`] naming the variable that is missing or malformed.
@@ -88,6 +130,13 @@ impl Config {
                 reason,
             })?,
         };
+        let transcribe_output_key = config::optional(env, env::TRANSCRIBE_OUTPUT_KMS_KEY_ID);
+        if let Some(key) = transcribe_output_key.as_deref().filter(|k| !is_kms_key_reference(k)) {
+            return Err(ConfigError::Invalid {
+                name: env::TRANSCRIBE_OUTPUT_KMS_KEY_ID,
+                reason: format!("expected a KMS key id, alias/<name>, or the ARN of either, got {key:?}"),
+            });
+        }
         // Default on: Contact Lens already scores the call, and a second transcript doubles the cost.
         let skip_when_contact_lens = match config::optional(env, env::ENRICH_SKIP_WHEN_CONTACT_LENS) {
             None => true,
@@ -105,6 +154,7 @@ impl Config {
             },
             transcribe_language,
             transcribe_role_arn: config::optional(env, env::TRANSCRIBE_ROLE_ARN),
+            transcribe_output_key,
             provider: config::parse_or(env, env::SENTIMENT_PROVIDER, ProviderKind::Comprehend)?,
             store_text,
             tokenizer,
@@ -167,4 +217,38 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_transcribe_output_key_that_names_no_kms_key_fails_naming_the_variable() {
+        for bad in [
+            "lake-key",
+            "arn:aws:s3:::lake",
+            "arn:aws:kms:us-east-1:123456789012:key/not-a-key-id",
+            "arn:aws:kms:us-east-1:1234:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "alias/",
+            "alias/lake key",
+            "1234abcd-12ab-34cd-56ef-1234567890a",
+        ] {
+            let err = Config::from_env(&[("LAKE_BUCKET", "lake"), ("TRANSCRIBE_OUTPUT_KMS_KEY_ID", bad)]).unwrap_err();
+            assert_eq!(
+                err,
+                ConfigError::Invalid {
+                    name: "TRANSCRIBE_OUTPUT_KMS_KEY_ID",
+                    reason: format!("expected a KMS key id, alias/<name>, or the ARN of either, got {bad:?}")
+                },
+                "{bad}"
+            );
+        }
+        for good in [
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws-us-gov:kms:us-gov-west-1:123456789012:alias/connect-lake-lake",
+            "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "alias/connect-lake-lake",
+        ] {
+            let c = Config::from_env(&[("LAKE_BUCKET", "lake"), ("TRANSCRIBE_OUTPUT_KMS_KEY_ID", good)]).unwrap();
+            assert_eq!(c.transcribe_output_key.as_deref(), Some(good));
+        }
+        let c = Config::from_env(&[("LAKE_BUCKET", "lake")]).unwrap();
+        assert_eq!(c.transcribe_output_key, None, "unset: Transcribe's default (SSE-S3)");
+    }
 }
