@@ -96,13 +96,14 @@ clean:
 # the driver itself is built with the lighter `tooling` profile.
 bench:
 	$(CARGO) build --locked --release -p firehose-transform -p bench-lambdas
-	$(CARGO) build --locked --profile tooling -p lakectl --no-default-features
+	# The optimised driver: `bench` and `bench-backfill`, without DataFusion (feature `backfill`).
+	$(CARGO) build --locked --profile tooling -p lakectl --no-default-features --features backfill
 	$(TARGET_DIR)/tooling/lakectl bench --bin-dir $(TARGET_DIR)/release
 	$(CARGO) bench --locked -p fraud-router
 	# The lake as readers see it: a backfilled Parquet lake, the named queries through Glue. The
 	# driver is the debug build `make demo` uses (an optimised DataFusion build takes long on 2 cores).
 	$(CARGO) build --locked -p lakectl
 	$(TARGET_DIR)/debug/lakectl bench-lake --contacts 20000
-	# The backfill: 20,000 and 50,000 contacts over 28 days, then >= 2 GB of input for peak memory.
-	$(TARGET_DIR)/debug/lakectl bench-backfill --contacts 20000 --contacts 50000 --memory-gb 2
+	# The backfill, optimised: 20,000 and 50,000 contacts over 28 days, then >= 2 GB of input for peak memory.
+	$(TARGET_DIR)/tooling/lakectl bench-backfill --contacts 20000 --contacts 50000 --memory-gb 2
 -include $(wildcard mk/*.mk)

@@ -317,17 +317,25 @@ async fn a_multi_batch_input_writes_one_object_per_partition_per_rollover() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The backfill process is killed (SIGKILL) part way through its input, after it has written
-/// objects; the rerun finishes the same run under the same keys: every contact exactly once.
+/// The backfill process is killed (SIGKILL) part way through its inputs, after it has written
+/// objects and recorded a checkpoint; the rerun goes on from the checkpoint (the inputs finished
+/// before it are not read again) and finishes the same run under the same keys: every contact
+/// exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backfill_killed_mid_file_resumes_without_duplicates_or_loss() {
     let emulator = Emulator::start().await.expect("moto starts");
     let (config, s3, _glue) = connect_lake_e2e::empty_lake(&emulator).await;
     let dir = std::env::temp_dir().join(format!("connect-lake-backfill-crash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join("history.jsonl.gz");
+    // Three inputs over the same two days: their rows share partitions, hence objects.
+    let inputs: Vec<std::path::PathBuf> = (0..3)
+        .map(|i| {
+            let input = dir.join(format!("history-{i}.jsonl.gz"));
+            lakectl::backfill::bench::write_contacts(&input, 2000, 2, 9 + i).unwrap();
+            input
+        })
+        .collect();
     let contacts = 6000;
-    lakectl::backfill::bench::write_contacts(&input, contacts, 2, 9).unwrap();
     let errors = dir.join("errors.jsonl");
 
     let mut child = lakectl_backfill(
@@ -342,12 +350,14 @@ async fn a_backfill_killed_mid_file_resumes_without_duplicates_or_loss() {
             "1".as_ref(),
             "--errors".as_ref(),
             errors.as_os_str(),
-            input.as_os_str(),
+            inputs[0].as_os_str(),
+            inputs[1].as_os_str(),
+            inputs[2].as_os_str(),
         ],
     )
     .spawn()
     .unwrap();
-    // Wait until the run has saved progress with objects written, then kill it.
+    // Wait until the run has saved a checkpoint after an input, with objects written, then kill it.
     let backfill = Backfill::new(
         &config,
         BackfillOptions {
@@ -355,7 +365,8 @@ async fn a_backfill_killed_mid_file_resumes_without_duplicates_or_loss() {
             format_requested: true,
             target_bytes: 16 * 1024,
             errors_path: errors.clone(),
-            ..connect_lake_e2e::backfill_options(&dir, input.clone())
+            inputs: inputs.clone(),
+            ..connect_lake_e2e::backfill_options(&dir, inputs[0].clone())
         },
     )
     .unwrap();
@@ -366,7 +377,11 @@ async fn a_backfill_killed_mid_file_resumes_without_duplicates_or_loss() {
             panic!("the backfill ended before it could be killed: {status}");
         }
         let manifest = backfill.manifest().await.unwrap();
-        if manifest.run.as_ref().is_some_and(|r| r.written.len() >= 20) {
+        if manifest
+            .run
+            .as_ref()
+            .is_some_and(|r| r.written.len() >= 20 && r.checkpoint.as_ref().is_some_and(|c| !c.done.is_empty()))
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -383,6 +398,12 @@ async fn a_backfill_killed_mid_file_resumes_without_duplicates_or_loss() {
     let report = backfill.run().await.unwrap();
     assert_eq!(report.run, interrupted.id, "the rerun is the same run");
     assert!(report.objects_resumed >= 20, "{report:?}");
+    let finished = interrupted.checkpoint.as_ref().map_or(0, |c| c.done.len());
+    assert!(
+        report.inputs_resumed == finished as u64 && (1..3).contains(&finished),
+        "inputs finished before the checkpoint are not read again: {report:?}"
+    );
+    assert_eq!(report.files_done, 3);
     assert_eq!((report.records, report.ok), (contacts as u64, contacts as u64));
     let keys = keys_with_sizes(&s3, "ctr/").await;
     assert_eq!(keys.len() as u64, report.objects, "no object beyond the run's own");
@@ -392,7 +413,7 @@ async fn a_backfill_killed_mid_file_resumes_without_duplicates_or_loss() {
     ids.dedup();
     assert_eq!(ids.len(), contacts);
     let manifest = backfill.manifest().await.unwrap();
-    assert!(manifest.run.is_none() && manifest.files.len() == 1, "{manifest:?}");
+    assert!(manifest.run.is_none() && manifest.files.len() == 3, "{manifest:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use connect_lake::config::LakeFormat;
 use lambda_harness::Emulator;
 
+use crate::backfill::bench::create_empty_lake;
 use crate::backfill::{Backfill, BackfillOptions};
 use crate::generate::{Generator, TrafficOptions};
 use crate::lake::emulator_config;
@@ -50,28 +51,6 @@ impl fmt::Display for LakeBench {
         }
         Ok(())
     }
-}
-
-/// The benchmarks' empty lake in the emulator: the `bench-lake` bucket and the `connect_lake`
-/// Glue database.
-pub(crate) async fn create_empty_lake(config: &aws_config::SdkConfig) -> Result<(), String> {
-    connect_lake::aws::s3_client(config)
-        .create_bucket()
-        .bucket("bench-lake")
-        .send()
-        .await
-        .map_err(|e| format!("CreateBucket: {e:?}"))?;
-    let database = aws_sdk_glue::types::DatabaseInput::builder()
-        .name("connect_lake")
-        .build()
-        .map_err(|e| e.to_string())?;
-    aws_sdk_glue::Client::new(config)
-        .create_database()
-        .database_input(database)
-        .send()
-        .await
-        .map_err(|e| format!("CreateDatabase: {e:?}"))?;
-    Ok(())
 }
 
 /// Builds a lake of `contacts` contacts with the backfill and times every named query on it.

@@ -13,18 +13,20 @@
 /// The demo's PII token key: never use it for real data.
 pub const DEMO_PII_KEY: &str = "connect-lake-demo-key-not-for-production-use";
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
+pub mod aws_error;
+#[cfg(feature = "backfill")]
 pub mod backfill;
 pub mod bench;
 #[cfg(feature = "aws")]
 pub mod bench_lake;
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
 pub mod convert;
 #[cfg(feature = "aws")]
 pub mod demo;
 pub mod firehose;
 pub mod generate;
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
 pub mod lake;
 #[cfg(feature = "aws")]
 pub mod metrics;

@@ -30,7 +30,7 @@ enum Command {
     Demo(DemoArgs),
     /// Historical contact records (JSON lines, a JSON array, or gzip of either) into the lake,
     /// through the same transform and catalog code as the functions.
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "backfill")]
     Backfill(BackfillArgs),
     /// SQL, or one of template.yaml's Athena named queries, over the lake through the Glue
     /// catalog. AWS_ENDPOINT_URL points it at the local emulator.
@@ -47,7 +47,7 @@ enum Command {
     BenchLake(BenchLakeArgs),
     /// The backfill benchmark: generated contacts over days, loaded by `lakectl backfill` into the
     /// local emulator; records/s, objects and peak memory, and a run over >= 2 GB of input.
-    #[cfg(feature = "aws")]
+    #[cfg(feature = "backfill")]
     BenchBackfill(BenchBackfillArgs),
     /// Amazon Connect's CloudWatch metrics in the lake (connect_metrics).
     #[cfg(feature = "aws")]
@@ -140,7 +140,7 @@ fn metrics(runtime: &tokio::runtime::Runtime, command: MetricsCommand) -> ExitCo
     })
 }
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
 #[derive(Debug, Args)]
 struct BenchBackfillArgs {
     /// Contacts of each measured run (repeat the option for several runs).
@@ -157,7 +157,7 @@ struct BenchBackfillArgs {
     seed: u64,
 }
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
 fn bench_backfill(runtime: &tokio::runtime::Runtime, args: BenchBackfillArgs) -> ExitCode {
     let bytes = (args.memory_gb.max(0.0) * 1e9) as u64;
     match runtime.block_on(lakectl::backfill::bench::run(
@@ -231,7 +231,7 @@ struct DemoArgs {
     no_report: bool,
 }
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
 #[derive(Debug, Args)]
 struct BackfillArgs {
     /// The lake bucket [default: $LAKE_BUCKET].
@@ -265,8 +265,8 @@ struct BackfillArgs {
     /// Where rows wait for their object when memory is full [default: the temp dir].
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
-    /// How often the manifest records the objects written so far, in seconds (a crashed run
-    /// resumes from the last record).
+    /// How often the manifest records the objects written so far and, at the end of an input, a
+    /// checkpoint, in seconds (a crashed run resumes from the last record).
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     progress_every: u64,
     /// Input files, or s3://bucket/prefix/ (every object under it, e.g. Firehose's raw/ backup).
@@ -334,12 +334,12 @@ fn parse_day(text: &str) -> Result<time::Date, String> {
     lakectl::report::parse_day(text).map_err(|e| e.to_string())
 }
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
 fn env_or(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
 fn database_or_env(database: Option<String>) -> String {
     database
         .or_else(|| env_or("GLUE_DATABASE"))
@@ -348,7 +348,7 @@ fn database_or_env(database: Option<String>) -> String {
 
 /// A usage error found after parsing (a value that depends on the environment): clap's message
 /// and exit code 2, as for any other.
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
 fn usage_error(subcommand: &str, message: &str) -> ExitCode {
     use clap::CommandFactory;
     let mut command = Cli::command();
@@ -388,7 +388,7 @@ fn demo(runtime: &tokio::runtime::Runtime, args: DemoArgs) -> ExitCode {
     }
 }
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "backfill")]
 fn backfill(runtime: &tokio::runtime::Runtime, args: BackfillArgs) -> ExitCode {
     use lakectl::backfill::{Backfill, BackfillOptions};
     let env_format = env_or("LAKE_FORMAT");
@@ -566,7 +566,7 @@ fn main() -> ExitCode {
     match cli.command {
         #[cfg(feature = "aws")]
         Command::Demo(args) => demo(&runtime, args),
-        #[cfg(feature = "aws")]
+        #[cfg(feature = "backfill")]
         Command::Backfill(args) => backfill(&runtime, args),
         #[cfg(feature = "aws")]
         Command::Query(args) => query(&runtime, args),
@@ -575,7 +575,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench(&runtime, args),
         #[cfg(feature = "aws")]
         Command::BenchLake(args) => bench_lake(&runtime, args),
-        #[cfg(feature = "aws")]
+        #[cfg(feature = "backfill")]
         Command::BenchBackfill(args) => bench_backfill(&runtime, args),
         #[cfg(feature = "aws")]
         Command::Metrics(command) => metrics(&runtime, command),

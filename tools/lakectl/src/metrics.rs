@@ -30,6 +30,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use time::OffsetDateTime;
 
+use crate::aws_error::{AwsCallError, aws};
+
 /// `GetMetricData` takes at most 500 queries per call.
 pub const MAX_QUERIES_PER_CALL: usize = 500;
 /// `GetMetricData` returns at most 100,800 data points per call.
@@ -81,21 +83,14 @@ pub struct MetricsBackfillOptions {
 pub enum MetricsError {
     #[error("{0}")]
     Config(String),
-    #[error("AWS call {call} failed: {message}")]
-    Aws { call: &'static str, message: String },
+    #[error(transparent)]
+    Aws(#[from] AwsCallError),
     #[error("{call} was still throttled after {attempts} attempts; run again later")]
     Throttled { call: &'static str, attempts: u32 },
     #[error("writing rows: {0}")]
     Write(String),
     #[error("cataloging failed: {0}")]
     Catalog(String),
-}
-
-fn aws<E: std::fmt::Debug>(call: &'static str) -> impl FnOnce(E) -> MetricsError {
-    move |e| MetricsError::Aws {
-        call,
-        message: format!("{e:?}").chars().take(400).collect(),
-    }
 }
 
 /// What a backfill did.
@@ -345,7 +340,7 @@ impl MetricsBackfill {
                 match call.send().await {
                     Ok(page) => break page,
                     Err(e) if is_throttling(&e) => self.back_off("ListMetrics", attempt, report).await?,
-                    Err(e) => return Err(aws("ListMetrics")(e)),
+                    Err(e) => return Err(aws("ListMetrics")(e).into()),
                 }
             };
             metrics.extend(page.metrics().iter().cloned());
@@ -412,7 +407,7 @@ impl MetricsBackfill {
                 match sent {
                     Ok(page) => break page,
                     Err(e) if is_throttling(&e) => self.back_off("GetMetricData", attempt, report).await?,
-                    Err(e) => return Err(aws("GetMetricData")(e)),
+                    Err(e) => return Err(aws("GetMetricData")(e).into()),
                 }
             };
             report.calls += 1;
@@ -510,7 +505,7 @@ impl MetricsBackfill {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => {
                 Ok(self.options.format)
             }
-            Err(e) => Err(aws("GetTable")(e)),
+            Err(e) => Err(aws("GetTable")(e).into()),
         }
     }
 

@@ -180,11 +180,33 @@ fn parse_summary(stdout: &str) -> Option<(u64, u64, u64, f64)> {
     ))
 }
 
+/// The benchmarks' empty lake in the emulator: the `bench-lake` bucket and the `connect_lake`
+/// Glue database.
+pub(crate) async fn create_empty_lake(config: &aws_config::SdkConfig) -> Result<(), String> {
+    connect_lake::aws::s3_client(config)
+        .create_bucket()
+        .bucket("bench-lake")
+        .send()
+        .await
+        .map_err(|e| format!("CreateBucket: {e:?}"))?;
+    let database = aws_sdk_glue::types::DatabaseInput::builder()
+        .name("connect_lake")
+        .build()
+        .map_err(|e| e.to_string())?;
+    aws_sdk_glue::Client::new(config)
+        .create_database()
+        .database_input(database)
+        .send()
+        .await
+        .map_err(|e| format!("CreateDatabase: {e:?}"))?;
+    Ok(())
+}
+
 /// Runs `lakectl backfill` (this executable) on `input` into a fresh lake in `emulator`.
 async fn measure(emulator: &Emulator, input: &Path, work: &Path) -> Result<(Duration, (u64, u64, u64, f64)), String> {
     emulator.reset().await.map_err(|e| e.to_string())?;
     let config = emulator_config(emulator).await;
-    crate::bench_lake::create_empty_lake(&config).await?;
+    create_empty_lake(&config).await?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let started = Instant::now();
     let out = tokio::process::Command::new(exe)
@@ -276,7 +298,7 @@ mod tests {
 
     #[test]
     fn the_summary_line_gives_records_objects_partitions_and_peak_memory() {
-        let line = "backfill: 1 files loaded, 0 skipped (in the manifest), 0 unreadable; 20000 records: 20000 Ok, \
+        let line = "backfill: 1 files loaded (0 by an interrupted attempt), 0 skipped (in the manifest), 0 unreadable; 20000 records: 20000 Ok, \
                     0 Dropped, 0 failed, 0 input errors (see e.jsonl); 672 objects in 672 partitions (0 resumed, \
                     0 replaced); 672 partitions registered, 0 already there; peak memory 88.5 MB";
         assert_eq!(parse_summary(line), Some((20000, 672, 672, 88.5)));

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{BackfillError, aws};
+use super::BackfillError;
+use crate::aws_error::aws;
 
 /// Bytes per read of a local file.
 const CHUNK: usize = 256 * 1024;

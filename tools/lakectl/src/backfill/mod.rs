@@ -12,7 +12,9 @@
 //!   position and a hash; the raw record only with `keep_raw_errors`.
 //! - A manifest object in the lake records finished inputs by identity, so a rerun skips them,
 //!   and the run in progress with the objects it has written, so a rerun after a crash finishes
-//!   it under the same keys, with no duplicate and no loss.
+//!   it under the same keys, with no duplicate and no loss. At input boundaries the run also
+//!   records a checkpoint (inputs finished, each partition's position, its rows spilled to the
+//!   work folder): a rerun on the same machine goes on from there instead of from the start.
 
 pub mod bench;
 pub mod input;
@@ -33,8 +35,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::aws_error::{AwsCallError, aws};
 use input::{Input, Reader};
-use partitions::{PartitionWriter, Rows, Sealed};
+use partitions::{PartitionWriter, Position, Rows, Sealed, object_key};
 
 /// Records per transformation batch: what a 3 MB Firehose buffer holds of typical contacts.
 const BATCH_RECORDS: usize = 500;
@@ -94,19 +97,12 @@ pub enum BackfillError {
     WorkDir { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     Config(String),
-    #[error("AWS call {call} failed: {message}")]
-    Aws { call: &'static str, message: String },
+    #[error(transparent)]
+    Aws(#[from] AwsCallError),
     #[error("transform: {0}")]
     Transform(String),
     #[error("cataloging failed for {0} partition(s); the run stays unfinished and a rerun finishes it")]
     Catalog(u64),
-}
-
-fn aws<E: std::fmt::Debug>(call: &'static str) -> impl FnOnce(E) -> BackfillError {
-    move |e| BackfillError::Aws {
-        call,
-        message: format!("{e:?}").chars().take(400).collect(),
-    }
 }
 
 /// The manifest: finished inputs by identity, and the run in progress.
@@ -139,6 +135,34 @@ pub struct RunProgress {
     /// It had begun deleting other objects (`--replace`): its own objects must stay.
     #[serde(default)]
     pub replacing: bool,
+    /// Where it stood at its last checkpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// Where a run stood at the end of an input: every object sealed before was written and
+/// cataloged, and the rows of the objects being filled were in the work folder's spill files,
+/// at the lengths `partitions` gives.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The run's first inputs, finished, in order.
+    pub done: Vec<DoneInput>,
+    /// Problems with inputs as a whole, in those inputs.
+    pub input_errors: u64,
+    pub partitions: BTreeMap<String, Position>,
+}
+
+/// An input a run has finished reading, with its counts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DoneInput {
+    pub identity: String,
+    pub name: String,
+    pub records: u64,
+    pub ok: u64,
+    pub dropped: u64,
+    pub failed: u64,
+    /// It could not be read at all (not marked done in the manifest).
+    pub unreadable: bool,
 }
 
 /// What a backfill did.
@@ -157,6 +181,8 @@ pub struct BackfillReport {
     pub objects: u64,
     /// Objects already written by an interrupted attempt of the same run.
     pub objects_resumed: u64,
+    /// Inputs an interrupted attempt had finished before its last checkpoint: not read again.
+    pub inputs_resumed: u64,
     /// Other objects deleted from the run's partitions (`--replace`).
     pub objects_replaced: u64,
     pub partitions: u64,
@@ -171,10 +197,11 @@ impl BackfillReport {
     /// The one-line summary `lakectl backfill` prints.
     pub fn summary(&self, errors: &std::path::Path) -> String {
         format!(
-            "backfill: {} files loaded, {} skipped (in the manifest), {} unreadable; {} records: {} Ok, {} Dropped, \
-             {} failed, {} input errors (see {}); {} objects in {} partitions ({} resumed, {} replaced); \
-             {} partitions registered, {} already there; peak memory {:.1} MB",
+            "backfill: {} files loaded ({} by an interrupted attempt), {} skipped (in the manifest), {} unreadable; \
+             {} records: {} Ok, {} Dropped, {} failed, {} input errors (see {}); {} objects in {} partitions \
+             ({} resumed, {} replaced); {} partitions registered, {} already there; peak memory {:.1} MB",
             self.files_done,
+            self.inputs_resumed,
             self.files_skipped,
             self.files_failed,
             self.records,
@@ -265,7 +292,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 struct Written {
     key: String,
     prefix: String,
-    resumed: bool,
     conversion_failed: Vec<crate::convert::FailedRow>,
     table: &'static str,
 }
@@ -281,7 +307,6 @@ async fn write_object(
     let mut written = Written {
         key: sealed.key.clone(),
         prefix: sealed.prefix.clone(),
-        resumed: already,
         conversion_failed: Vec::new(),
         table: sealed.table.name,
     };
@@ -351,6 +376,9 @@ pub struct Backfill {
     pub cataloger: s3_cataloger::Cataloger,
     pub transform: firehose_transform::Config,
     pub options: BackfillOptions,
+    /// The endpoint (when overridden) and the manifest's place: with the run id, it names the
+    /// work folder, so that runs of the same inputs into two lakes never share one.
+    lake: String,
 }
 
 /// The state of one run while it streams.
@@ -364,7 +392,10 @@ struct RunState {
     uploads: tokio::task::JoinSet<Result<Written, BackfillError>>,
     to_catalog: Vec<String>,
     last_progress: Instant,
+    last_checkpoint: Instant,
     dirty: bool,
+    /// Inputs read so far, in order (from the checkpoint resumed from, then this attempt's).
+    done: Vec<DoneInput>,
     report: BackfillReport,
 }
 
@@ -380,7 +411,17 @@ impl Backfill {
             format: options.format,
             metrics_namespace: "ConnectLake".to_owned(),
         };
+        let lake = format!(
+            "{}\n{}\n{}",
+            config.endpoint_url().unwrap_or_default(),
+            options.bucket,
+            options.manifest_key
+        );
         Ok(Backfill {
+            lake: format!("{:x}", Sha256::digest(lake.as_bytes()))
+                .chars()
+                .take(12)
+                .collect(),
             s3: connect_lake::aws::s3_client(config),
             glue: aws_sdk_glue::Client::new(config),
             cataloger: s3_cataloger::Cataloger::new(aws_sdk_glue::Client::new(config), cataloger_config),
@@ -407,7 +448,7 @@ impl Backfill {
                 serde_json::from_slice(&body).map_err(|e| BackfillError::Config(format!("manifest is not valid: {e}")))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(Manifest::default()),
-            Err(e) => Err(aws("GetObject manifest")(e)),
+            Err(e) => Err(aws("GetObject manifest")(e).into()),
         }
     }
 
@@ -469,7 +510,7 @@ impl Backfill {
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => {
                     self.options.format
                 }
-                Err(e) => return Err(aws("GetTable")(e)),
+                Err(e) => return Err(aws("GetTable")(e).into()),
             };
             formats.insert(table.name, format);
         }
@@ -548,8 +589,12 @@ impl Backfill {
         let id = self.run_id(&todo, &formats);
         report.run.clone_from(&id);
         let mut resumed = HashSet::new();
+        let mut checkpoint = None;
         match manifest.run.take() {
-            Some(previous) if previous.id == id => resumed = previous.written.iter().cloned().collect(),
+            Some(previous) if previous.id == id => {
+                resumed = previous.written.iter().cloned().collect();
+                checkpoint = previous.checkpoint;
+            }
             Some(previous) if previous.replacing => {
                 return Err(BackfillError::Config(format!(
                     "an unfinished run ({}) over {} input(s) had begun replacing objects: rerun it with the same \
@@ -573,27 +618,54 @@ impl Backfill {
             }
             None => {}
         }
-        manifest.run = Some(RunProgress {
-            id: id.clone(),
-            inputs: todo.iter().map(|i| i.name.clone()).collect(),
-            written: resumed.iter().cloned().collect(),
-            replacing: false,
-        });
-        self.save_manifest(&manifest).await?;
-
+        // Named by the run and the lake, so that a rerun of an interrupted run finds its rows.
         let work_dir = self
             .options
             .work_dir
             .clone()
             .unwrap_or_else(std::env::temp_dir)
-            .join(format!("connect-lake-backfill-{id}-{}", std::process::id()));
-        std::fs::create_dir_all(&work_dir).map_err(|source| BackfillError::WorkDir {
-            path: work_dir.clone(),
-            source,
-        })?;
+            .join(format!("connect-lake-backfill-{id}-{}", self.lake));
+        let restored = checkpoint.and_then(|c| self.restore(&id, &work_dir, &formats, &resumed, c));
+        let (writer, checkpoint) = match restored {
+            Some((writer, checkpoint)) => (writer, Some(checkpoint)),
+            None => {
+                let _ = std::fs::remove_dir_all(&work_dir);
+                std::fs::create_dir_all(&work_dir).map_err(|source| BackfillError::WorkDir {
+                    path: work_dir.clone(),
+                    source,
+                })?;
+                let writer = PartitionWriter::new(&id, self.options.target_bytes, MEMORY_BUDGET, &work_dir);
+                (writer, None)
+            }
+        };
+        manifest.run = Some(RunProgress {
+            id: id.clone(),
+            inputs: todo.iter().map(|i| i.name.clone()).collect(),
+            written: resumed.iter().cloned().collect(),
+            replacing: false,
+            checkpoint: checkpoint.clone(),
+        });
+        self.save_manifest(&manifest).await?;
+        let mut done = Vec::new();
+        if let Some(c) = checkpoint {
+            report.inputs_resumed = c.done.len() as u64;
+            report.input_errors = c.input_errors;
+            for input in &c.done {
+                if input.unreadable {
+                    report.files_failed += 1;
+                } else {
+                    report.files_done += 1;
+                }
+                report.records += input.records;
+                report.ok += input.ok;
+                report.dropped += input.dropped;
+                report.failed += input.failed;
+            }
+            done = c.done;
+        }
         let mut state = RunState {
             id: id.clone(),
-            writer: PartitionWriter::new(&id, self.options.target_bytes, MEMORY_BUDGET, &work_dir),
+            writer,
             formats,
             errors,
             manifest,
@@ -601,14 +673,81 @@ impl Backfill {
             uploads: tokio::task::JoinSet::new(),
             to_catalog: Vec::new(),
             last_progress: Instant::now(),
+            last_checkpoint: Instant::now(),
             dirty: false,
+            done,
             report,
         };
-        let result = self.run_inputs(&mut state, &todo).await;
+        // On failure the work folder stays, with the checkpoint's rows, for the rerun.
+        self.run_inputs(&mut state, &todo).await?;
         let _ = std::fs::remove_dir_all(&work_dir);
-        result?;
         state.report.peak_rss_kib = lambda_harness::peak_rss_kib(std::process::id()).unwrap_or(0);
         Ok(state.report)
+    }
+
+    /// A writer put back where an interrupted attempt's checkpoint left it, if the work folder
+    /// still holds that checkpoint's rows (the rerun is on the same machine, with the same
+    /// `--work-dir`); otherwise `None`, and the run starts from its first input.
+    fn restore(
+        &self,
+        id: &str,
+        work_dir: &std::path::Path,
+        formats: &BTreeMap<&'static str, LakeFormat>,
+        written: &HashSet<String>,
+        checkpoint: Checkpoint,
+    ) -> Option<(PartitionWriter, Checkpoint)> {
+        let mut writer = PartitionWriter::new(id, self.options.target_bytes, MEMORY_BUDGET, work_dir);
+        let restored = checkpoint.partitions.iter().try_for_each(|(prefix, position)| {
+            let table = prefix
+                .split('/')
+                .next()
+                .and_then(connect_lake::schema::table)
+                .ok_or_else(|| std::io::Error::other(format!("no table for {prefix}")))?;
+            let format = formats.get(table.name).copied().unwrap_or(self.options.format);
+            let done = written.contains(&object_key(id, prefix, position.seq, format));
+            writer.restore(prefix, table, format, position, done)
+        });
+        match restored.and_then(|()| writer.remove_other_files()) {
+            Ok(()) => {
+                if self.options.progress {
+                    eprintln!(
+                        "resuming run {id} after its first {} input(s), finished by an interrupted attempt",
+                        checkpoint.done.len()
+                    );
+                }
+                Some((writer, checkpoint))
+            }
+            Err(e) => {
+                if self.options.progress {
+                    eprintln!("run {id} restarts from its first input: its checkpoint's rows are not here ({e})");
+                }
+                None
+            }
+        }
+    }
+
+    /// Records a checkpoint at the end of an input: every sealed object written and cataloged,
+    /// every buffered row spilled, then where each partition stands.
+    async fn checkpoint(&self, state: &mut RunState) -> Result<(), BackfillError> {
+        self.drain(state, 0).await?;
+        self.catalog(state, true).await?;
+        state.writer.spill().map_err(|source| BackfillError::WorkDir {
+            path: PathBuf::from("spill"),
+            source,
+        })?;
+        let checkpoint = Checkpoint {
+            done: state.done.clone(),
+            input_errors: state.report.input_errors,
+            partitions: state.writer.positions(),
+        };
+        if let Some(run) = state.manifest.run.as_mut() {
+            run.checkpoint = Some(checkpoint);
+        }
+        self.save_manifest(&state.manifest).await?;
+        state.dirty = false;
+        state.last_progress = Instant::now();
+        state.last_checkpoint = Instant::now();
+        Ok(())
     }
 
     async fn run_inputs(&self, state: &mut RunState, todo: &[Input]) -> Result<(), BackfillError> {
@@ -623,8 +762,9 @@ impl Backfill {
                 .progress_chars("=> "),
         );
         let started = Instant::now();
-        let mut entries = Vec::new();
-        for input in todo {
+        let skip = state.done.len();
+        pb.inc(todo.iter().take(skip).map(|i| i.size).sum());
+        for (n, input) in todo.iter().enumerate().skip(skip) {
             pb.set_prefix(
                 input
                     .name
@@ -642,7 +782,18 @@ impl Backfill {
                 state.report.files_failed += 1;
             } else {
                 state.report.files_done += 1;
-                entries.push((input, counts));
+            }
+            state.done.push(DoneInput {
+                identity: input.identity.clone(),
+                name: input.name.clone(),
+                records: counts.records,
+                ok: counts.ok,
+                dropped: counts.dropped,
+                failed: counts.failed,
+                unreadable: counts.unreadable,
+            });
+            if n + 1 < todo.len() && state.last_checkpoint.elapsed() >= self.options.progress_every {
+                self.checkpoint(state).await?;
             }
         }
         pb.finish_and_clear();
@@ -659,16 +810,21 @@ impl Backfill {
         if self.options.replace {
             self.replace(state).await?;
         }
+        // Objects sealed before a checkpoint resumed from were not sealed again: count the run's.
+        if let Some(run) = &state.manifest.run {
+            state.report.objects = run.written.len() as u64;
+        }
+        state.report.objects_resumed = state.resumed.len() as u64;
         let objects = state.report.objects;
-        for (input, counts) in entries {
+        for input in state.done.iter().filter(|i| !i.unreadable) {
             state.manifest.files.insert(
                 input.identity.clone(),
                 ManifestEntry {
                     name: input.name.clone(),
-                    records: counts.records,
-                    ok: counts.ok,
-                    dropped: counts.dropped,
-                    failed: counts.failed,
+                    records: input.records,
+                    ok: input.ok,
+                    dropped: input.dropped,
+                    failed: input.failed,
                     objects,
                     run: state.id.clone(),
                 },
@@ -883,9 +1039,6 @@ impl Backfill {
                 continue;
             }
             state.report.objects += 1;
-            if written.resumed {
-                state.report.objects_resumed += 1;
-            }
             if let Some(run) = state.manifest.run.as_mut() {
                 state.dirty |= run.written.insert(written.key.clone());
             }
