@@ -154,16 +154,19 @@ async fn every_event_file_gets_its_expected_outcome_and_the_lake_gets_its_rows()
         let contact = rows(&s3, key).await;
         assert_eq!(contact.len(), 1, "one row per contact and source");
         assert_rows_match(&CONTACT_SENTIMENT, &contact);
-        kinds.push(contact[0]["source_kind"].as_str().unwrap().to_owned());
+        kinds.push((
+            contact[0]["source_kind"].as_str().unwrap().to_owned(),
+            contact[0]["source"].as_str().unwrap().to_owned(),
+        ));
     }
     kinds.sort();
     assert_eq!(
         kinds,
         [
-            "call_analytics",
-            "contact_lens_chat",
-            "contact_lens_voice",
-            "transcribe"
+            ("call_analytics".to_owned(), "transcribe".to_owned()),
+            ("contact_lens_chat".to_owned(), "contact_lens".to_owned()),
+            ("contact_lens_voice".to_owned(), "contact_lens".to_owned()),
+            ("transcribe".to_owned(), "transcribe".to_owned()),
         ]
     );
 
@@ -432,4 +435,129 @@ async fn a_contact_that_reached_an_agent_keeps_the_agent_on_the_right_channel() 
     assert_eq!(contact_row["customer_sentiment"], "NEGATIVE", "{contact_row}");
     let turns = rows_of(&s3, "sentiment_turns", contact).await;
     assert!(turns.iter().all(|t| t["participant"] != "SYSTEM"), "{turns:?}");
+}
+
+fn testdata(file: &str) -> Vec<u8> {
+    std::fs::read(
+        workspace_root()
+            .join("functions/sentiment-enricher/testdata")
+            .join(file),
+    )
+    .unwrap()
+}
+
+async fn invoke_outcome(function: &LocalFunction, key: &str) -> Value {
+    let invocation = function.invoke_json(&created(key), TIMEOUT).await.unwrap();
+    let response: Value = serde_json::from_slice(invocation.response().unwrap()).unwrap();
+    response["objects"][0].clone()
+}
+
+/// An instance configured for redacted Contact Lens output only writes no original analysis
+/// file: the redacted one (AWS's documented redacted output, `[PII]` in the text) is then read.
+/// Once an original exists the redacted copy is skipped, and the original's rows replace the
+/// redacted copy's under the same keys: one `contact_sentiment` row per contact, never two.
+#[tokio::test]
+async fn a_redacted_contact_lens_file_is_read_when_no_original_exists_and_never_beside_it() {
+    let (_emulator, s3, function) = start(&[]).await;
+    let contact = "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b";
+    let redacted = format!(
+        "connect/example-instance/Analysis/Voice/Redacted/2026/03/08/{contact}_analysis_redacted_2026-03-08T15:03:40Z.json"
+    );
+    put(&s3, &redacted, testdata("contact-lens-voice-redacted.json")).await;
+    let outcome = invoke_outcome(&function, &redacted).await;
+    assert_eq!(outcome["outcome"], "enriched", "{outcome}");
+    let rows = rows_of(&s3, "contact_sentiment", contact).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["source"], "contact_lens", "{}", rows[0]);
+    assert_eq!(rows[0]["source_kind"], "contact_lens_voice");
+    assert_eq!(rows[0]["source_object"], redacted.as_str());
+    // The file's own overall scores, -5..5 rescaled: customer 0.9, agent 0.
+    assert_eq!(rows[0]["customer_score"], 0.18, "{}", rows[0]);
+    assert_eq!(rows[0]["agent_score"], 0.0, "{}", rows[0]);
+    assert_rows_match(&CONTACT_SENTIMENT, &rows);
+    let turns = rows_of(&s3, "sentiment_turns", contact).await;
+    assert_eq!(turns.len(), 6);
+    assert_rows_match(&SENTIMENT_TURNS, &turns);
+
+    // The original arrives (an instance keeping both): it is read, and the redacted copy skipped.
+    let original =
+        format!("connect/example-instance/Analysis/Voice/2026/03/08/{contact}_analysis_2026-03-08T15:03:40Z.json");
+    let mut doc: Value = serde_json::from_slice(&testdata("contact-lens-voice.json")).unwrap();
+    doc["CustomerMetadata"]["ContactId"] = json!(contact);
+    put(&s3, &original, serde_json::to_vec(&doc).unwrap()).await;
+    assert_eq!(invoke_outcome(&function, &original).await["outcome"], "enriched");
+    let outcome = invoke_outcome(&function, &redacted).await;
+    assert_eq!(
+        (outcome["outcome"].as_str(), outcome["reason"].as_str()),
+        (Some("skipped"), Some("redacted_copy")),
+        "{outcome}"
+    );
+    let rows = rows_of(&s3, "contact_sentiment", contact).await;
+    assert_eq!(rows.len(), 1, "one row per contact: {rows:?}");
+    assert_eq!(rows[0]["source_object"], original.as_str());
+    assert_eq!(rows_of(&s3, "sentiment_turns", contact).await.len(), 6);
+}
+
+async fn transcription_jobs(emulator: &Emulator) -> Vec<String> {
+    let jobs = transcribe(&emulator.endpoint())
+        .list_transcription_jobs()
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = jobs
+        .transcription_job_summaries()
+        .iter()
+        .filter_map(|j| j.transcription_job_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A contact record whose `ContactLens.ConversationalAnalytics.Configuration.Enabled` is true
+/// (the ctr table's `contact_lens_enabled`) means Contact Lens writes this call's sentiment: by
+/// default its recording is not transcribed. A contact without it is; with
+/// `ENRICH_SKIP_WHEN_CONTACT_LENS=false` both are.
+#[tokio::test]
+async fn a_recording_contact_lens_analyses_is_not_transcribed_unless_the_skip_is_turned_off() {
+    let analysed = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    let plain = "5f6e7d8c-9b0a-4c1d-8e2f-3a4b5c6d7e8f";
+    let ctr = [(analysed, true), (plain, false)]
+        .iter()
+        .map(|(id, lens)| {
+            format!(
+                "{}\n",
+                json!({"contact_id": id, "channel": "VOICE", "contact_lens_enabled": lens,
+                       "agent_connected_timestamp": "2026-03-08 15:00:20.000",
+                       "last_update_timestamp": "2026-03-08 15:09:00.000"})
+            )
+        })
+        .collect::<String>();
+    let recording =
+        |id: &str| format!("connect/example-instance/CallRecordings/2026/03/08/{id}_20260308T15:02_UTC.wav");
+
+    for (skip, expected_jobs) in [(None, vec![plain]), (Some("false"), vec![analysed, plain])] {
+        let extra: Vec<(&'static str, &str)> = skip.map(|v| ("ENRICH_SKIP_WHEN_CONTACT_LENS", v)).into_iter().collect();
+        let (emulator, s3, function) = start(&extra).await;
+        put(
+            &s3,
+            "ctr/year=2026/month=03/day=08/hour=15/ctr-1.json",
+            ctr.clone().into_bytes(),
+        )
+        .await;
+        for id in [analysed, plain] {
+            let outcome = invoke_outcome(&function, &recording(id)).await;
+            let want = if expected_jobs.contains(&id) {
+                ("transcription_job_started", None)
+            } else {
+                ("skipped", Some("contact_lens_analyses"))
+            };
+            assert_eq!(
+                (outcome["outcome"].as_str().unwrap(), outcome["reason"].as_str()),
+                want,
+                "{id} with skip {skip:?}: {outcome}"
+            );
+        }
+        let want: Vec<String> = expected_jobs.iter().map(|id| format!("connect-lake-{id}")).collect();
+        assert_eq!(transcription_jobs(&emulator).await, want, "skip {skip:?}");
+    }
 }

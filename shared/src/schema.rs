@@ -592,6 +592,11 @@ pub static CONTACT_SENTIMENT: Table = Table {
             Str,
             "transcribe, call_analytics, contact_lens_voice, contact_lens_chat",
         ),
+        col(
+            "source",
+            Str,
+            "contact_lens (Connect's own analysis) or transcribe (Amazon Transcribe output); prefer contact_lens",
+        ),
         col("language", Str, "Language code of the transcript, e.g. en-US"),
         col("sentiment_provider", Str, "comprehend, lexicon, or source"),
         col(

@@ -23,6 +23,10 @@ pub enum ObjectKind {
     Recording,
     Transcript,
     ContactLens,
+    /// A Contact Lens analysis file from `Analysis/<Voice|Chat>/Redacted/`: processed only when
+    /// the original (unredacted) file does not exist, as on an instance that keeps redacted
+    /// output only.
+    ContactLensRedacted,
 }
 
 /// Why an object is not processed. The codes are metric dimensions and log fields.
@@ -35,8 +39,12 @@ pub enum SkipReason {
     FolderMarker,
     /// Transcribe's `.write_access_check_file.temp`.
     WriteAccessProbe,
-    /// A Contact Lens `Redacted/` copy: the original is processed instead.
+    /// A Contact Lens `Redacted/` copy whose original exists (the original is processed instead),
+    /// or a redacted file that is not an analysis file (the redacted audio).
     RedactedCopy,
+    /// A call recording of a contact that Contact Lens analyses (its contact record says so),
+    /// with `ENRICH_SKIP_WHEN_CONTACT_LENS` on: transcribing it again would pay twice.
+    ContactLensAnalyses,
     /// Not a recording, transcript or Contact Lens file under the configured prefixes.
     NotAnInput,
     /// A recording whose key names no contact.
@@ -53,6 +61,7 @@ impl SkipReason {
             SkipReason::FolderMarker => "folder_marker",
             SkipReason::WriteAccessProbe => "write_access_probe",
             SkipReason::RedactedCopy => "redacted_copy",
+            SkipReason::ContactLensAnalyses => "contact_lens_analyses",
             SkipReason::NotAnInput => "not_an_input",
             SkipReason::NoContactId => "no_contact_id",
             SkipReason::ObjectGone => "object_gone",
@@ -106,7 +115,11 @@ pub fn classify(key: &str, prefixes: &Prefixes) -> Result<ObjectKind, SkipReason
         return Err(SkipReason::FolderMarker);
     }
     if key.split('/').any(|segment| segment == "Redacted") {
-        return Err(SkipReason::RedactedCopy);
+        return if has_extension(key, "json") && original_analysis_prefix(key).is_some() {
+            Ok(ObjectKind::ContactLensRedacted)
+        } else {
+            Err(SkipReason::RedactedCopy)
+        };
     }
     if is_contact_lens_path(key) {
         return if has_extension(key, "json") {
@@ -122,6 +135,28 @@ pub fn classify(key: &str, prefixes: &Prefixes) -> Result<ObjectKind, SkipReason
         return Ok(ObjectKind::Recording);
     }
     Err(SkipReason::NotAnInput)
+}
+
+/// Where the original of a redacted Contact Lens analysis file would be: for
+/// `.../Analysis/Voice/Redacted/YYYY/MM/DD/<contactId>_analysis_redacted_<time>.json`, the key
+/// prefix `.../Analysis/Voice/YYYY/MM/DD/<contactId>_analysis_` ("Output file locations for files
+/// analyzed by Contact Lens", admin guide: both carry the same date and time). `None` when the
+/// key is not shaped like a redacted analysis file.
+pub fn original_analysis_prefix(key: &str) -> Option<String> {
+    let mut segments: Vec<&str> = key.split('/').collect();
+    let at = segments.iter().position(|s| *s == "Redacted")?;
+    let channel = at.checked_sub(1).and_then(|i| segments.get(i))?;
+    let analysis = at.checked_sub(2).and_then(|i| segments.get(i))?;
+    if *analysis != "Analysis" || !matches!(*channel, "Voice" | "Chat") {
+        return None;
+    }
+    let name = segments.pop()?;
+    let contact_id = name.split_once("_analysis_redacted_").map(|(id, _)| id)?;
+    if !is_contact_id(contact_id) {
+        return None;
+    }
+    segments.remove(at);
+    Some(format!("{}/{contact_id}_analysis_", segments.join("/")))
 }
 
 /// A Connect contact id: a UUID in practice; letters, digits and `-`, at most 128 characters.
@@ -328,6 +363,14 @@ mod tests {
                 format!(
                     "connect/acme/Analysis/Voice/Redacted/2026/03/08/{cid}_analysis_redacted_2026-03-08T10:21:07Z.json"
                 ),
+                Ok(ObjectKind::ContactLensRedacted),
+            ),
+            (
+                format!("Analysis/Chat/Redacted/2026/03/08/{cid}_analysis_redacted_2026-03-08T10:21:07Z.json"),
+                Ok(ObjectKind::ContactLensRedacted),
+            ),
+            (
+                format!("connect/acme/Redacted/2026/03/08/{cid}_analysis_redacted_2026-03-08T10:21:07Z.json"),
                 Err(SkipReason::RedactedCopy),
             ),
             (
@@ -355,6 +398,31 @@ mod tests {
             ("xAnalysis/Voice/a.json".into(), Err(SkipReason::NotAnInput)),
         ] {
             assert_eq!(classify(&key, &p), want, "{key}");
+        }
+    }
+
+    #[test]
+    fn a_redacted_analysis_file_names_where_its_original_would_be() {
+        let cid = "5b4a0e4c-6b2e-4d4f-9a57-0f3c2d1e9b10";
+        assert_eq!(
+            original_analysis_prefix(&format!(
+                "connect/acme/Analysis/Voice/Redacted/2026/03/08/{cid}_analysis_redacted_2026-03-08T10:21:07Z.json"
+            )),
+            Some(format!("connect/acme/Analysis/Voice/2026/03/08/{cid}_analysis_"))
+        );
+        assert_eq!(
+            original_analysis_prefix(&format!(
+                "Analysis/Chat/Redacted/2026/03/08/{cid}_analysis_redacted_2026-03-08T10:21:07Z.json"
+            )),
+            Some(format!("Analysis/Chat/2026/03/08/{cid}_analysis_"))
+        );
+        for not_one in [
+            format!("Analysis/Voice/Redacted/2026/03/08/{cid}_call_recording_redacted_2026-03-08T10:21:07Z.wav"),
+            format!("Analysis/Voice/2026/03/08/{cid}_analysis_2026-03-08T10:21:07Z.json"),
+            format!("Redacted/2026/03/08/{cid}_analysis_redacted_2026-03-08T10:21:07Z.json"),
+            "Analysis/Voice/Redacted/2026/03/08/not an id_analysis_redacted_1.json".to_owned(),
+        ] {
+            assert_eq!(original_analysis_prefix(&not_one), None, "{not_one}");
         }
     }
 

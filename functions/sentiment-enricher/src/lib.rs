@@ -5,8 +5,9 @@
 //! 1. call recordings (`.wav` under `RECORDINGS_PREFIX`): one `StartTranscriptionJob` per
 //!    contact, idempotent by job name;
 //! 2. Transcribe output (`.json` under `TRANSCRIPTS_PREFIX`), standard or Call Analytics;
-//! 3. Contact Lens analysis files (`Analysis/Voice/`, `Analysis/Chat/`; `Redacted/` copies are
-//!    skipped).
+//! 3. Contact Lens analysis files (`Analysis/Voice/`, `Analysis/Chat/`; a `Redacted/` copy is
+//!    read only when its original does not exist, as on an instance that keeps redacted output
+//!    only).
 //!
 //! A transcript becomes turns ([`crate::transcript`]), turns get a sentiment
 //! ([`sentiment`]), and two JSON-lines objects are written to `LAKE_BUCKET`:
@@ -79,6 +80,8 @@ impl Deps {
 pub enum ObjectError {
     #[error("could not read the object: {code}")]
     Read { code: String },
+    #[error("could not list {prefix}: {code}")]
+    List { prefix: String, code: String },
     #[error("object is {size} bytes, over the {limit}-byte limit")]
     TooLarge { size: u64, limit: u64 },
     #[error(transparent)]
@@ -102,6 +105,7 @@ impl ObjectError {
     pub fn code(&self) -> &'static str {
         match self {
             ObjectError::Read { .. } => "read_failed",
+            ObjectError::List { .. } => "list_failed",
             ObjectError::TooLarge { .. } => "too_large",
             ObjectError::Transcript(TranscriptError::NotJson { .. }) => "not_json",
             ObjectError::Transcript(TranscriptError::UnknownFormat) => "unknown_format",
@@ -377,7 +381,38 @@ pub async fn process_object(
         Err(reason) => Ok(Outcome::Skipped(reason)),
         Ok(ObjectKind::Recording) => start_transcription(deps, object, now).await,
         Ok(ObjectKind::Transcript | ObjectKind::ContactLens) => enrich(deps, object, now, stats).await,
+        Ok(ObjectKind::ContactLensRedacted) => {
+            if original_exists(deps, object).await? {
+                Ok(Outcome::Skipped(SkipReason::RedactedCopy))
+            } else {
+                enrich(deps, object, now, stats).await
+            }
+        }
     }
+}
+
+/// Whether the original of a redacted Contact Lens file exists. An instance configured for
+/// redacted output only writes none, and the redacted file is then the only analysis there is.
+/// Both files of a contact write the same output keys (contact and source kind), so a contact
+/// never gets two rows from them: should the redacted copy be read first, the original's rows
+/// replace its rows when the original arrives.
+async fn original_exists(deps: &Deps, object: &ObjectEvent) -> Result<bool, ObjectError> {
+    let Some(prefix) = keys::original_analysis_prefix(&object.key) else {
+        return Ok(false);
+    };
+    let out = deps
+        .s3
+        .list_objects_v2()
+        .bucket(&object.bucket)
+        .prefix(&prefix)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| ObjectError::List {
+            prefix: prefix.clone(),
+            code: error_code(&e),
+        })?;
+    Ok(!out.contents().is_empty())
 }
 
 async fn start_transcription(deps: &Deps, object: &ObjectEvent, now: OffsetDateTime) -> Result<Outcome, ObjectError> {
@@ -386,6 +421,15 @@ async fn start_transcription(deps: &Deps, object: &ObjectEvent, now: OffsetDateT
     };
     let (at, _) = keys::contact_time(&object.key, object.event_time.as_deref(), now);
     let config = &deps.config;
+    if config.skip_when_contact_lens {
+        // The contact record's ContactLens.ConversationalAnalytics.Configuration.Enabled: AWS
+        // writes the ContactLens object only for contacts whose flow enabled conversational
+        // analytics. A record not yet in the lake says nothing, and the call is transcribed.
+        let facts = contact_record::lookup(&deps.s3, &config.lake_bucket, contact_id, at).await?;
+        if facts.and_then(|f| f.contact_lens_enabled) == Some(true) {
+            return Ok(Outcome::Skipped(SkipReason::ContactLensAnalyses));
+        }
+    }
     let spec = JobSpec {
         job_name: keys::job_name(contact_id),
         media_uri: format!("s3://{}/{}", object.bucket, object.key),
@@ -393,6 +437,7 @@ async fn start_transcription(deps: &Deps, object: &ObjectEvent, now: OffsetDateT
         output_bucket: config.lake_bucket.clone(),
         output_key: keys::transcript_key(&config.prefixes.transcripts, contact_id, at),
         role_arn: config.transcribe_role_arn.clone(),
+        output_kms_key: config.transcribe_output_key.clone(),
     };
     let contact_id = contact_id.to_owned();
     Ok(match transcribe::start_job(&deps.transcribe, &spec).await? {
@@ -437,7 +482,6 @@ async fn read_object(deps: &Deps, object: &ObjectEvent) -> Result<Option<Vec<u8>
         .collect()
         .await
         .map_err(|_| ObjectError::Read {
-        output_kms_key: config.transcribe_output_key.clone(),
             code: "BodyReadFailed".to_owned(),
         })?
         .into_bytes();

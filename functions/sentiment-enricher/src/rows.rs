@@ -66,6 +66,8 @@ pub struct TurnRow {
 pub struct ContactRow {
     pub contact_id: String,
     pub source_kind: &'static str,
+    /// `contact_lens` or `transcribe`: see [`SourceKind::source`].
+    pub source: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -339,6 +341,7 @@ pub fn contact_row(ctx: &RowContext<'_>, transcript: &Transcript, sentiments: &[
     ContactRow {
         contact_id: ctx.contact_id.to_owned(),
         source_kind: ctx.kind.code(),
+        source: ctx.kind.source(),
         language: ctx.language.map(str::to_owned),
         sentiment_provider: provider.map(SentimentSource::code),
         customer_sentiment: customer_score.map(|s| label_of(s).code()),

@@ -43,6 +43,16 @@ impl SourceKind {
             SourceKind::ContactLensChat => "contact_lens_chat",
         }
     }
+
+    /// Who analysed the contact, the `source` column: `contact_lens` for Connect's own analysis
+    /// files, `transcribe` for Amazon Transcribe output (standard or Call Analytics). Readers
+    /// prefer `contact_lens` when a contact has both.
+    pub const fn source(self) -> &'static str {
+        match self {
+            SourceKind::Transcribe | SourceKind::CallAnalytics => "transcribe",
+            SourceKind::ContactLensVoice | SourceKind::ContactLensChat => "contact_lens",
+        }
+    }
 }
 
 /// Who spoke (or wrote) a turn.

@@ -454,6 +454,13 @@ async fn the_emulators_out_of_range_pii_offsets_and_unsupported_languages_leave_
 #[tokio::test]
 async fn skip_rules_write_nothing_and_fail_nothing() {
     let lake = lake(&[], None).await;
+    // The original beside the redacted copy: the copy is skipped (tests/sentiment_enricher.rs
+    // shows a redacted copy without its original being read).
+    lake.put(
+        "connect/example-instance/Analysis/Voice/2026/03/08/c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e04_analysis_2026-03-08T14:32:10Z.json",
+        testdata("contact-lens-voice.json"),
+    )
+    .await;
     for (file, reason) in [
         ("probe-direct.json", "write_access_probe"),
         ("redacted-copy-direct.json", "redacted_copy"),
