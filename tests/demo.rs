@@ -18,6 +18,7 @@ async fn small_demo_accounts_for_every_contact_and_catalogs_every_table() {
 
     assert_lake_accounts_for_every_record(&emulator, &opts, &report).await;
     assert_pyarrow_reads_the_glue_schema(&emulator, &report).await;
+    assert_pyarrow_reads_nested_values_the_generator_sent(&emulator, &opts).await;
     assert_named_queries_agree_with_the_generator(&opts, &report);
 }
 
@@ -243,6 +244,113 @@ fn top_level_fields(list: &str) -> Vec<&str> {
     }
     out.push(&list[start..]);
     out
+}
+
+/// pyarrow reads the nested ctr columns back with values: the `recordings` array<struct> and the
+/// `segment_attributes` map of every contact equal what the generator put in its final copy.
+async fn assert_pyarrow_reads_nested_values_the_generator_sent(emulator: &Emulator, opts: &DemoOptions) {
+    use lakectl::generate::{Generator, TrafficOptions};
+    const READ: &str = r#"
+import json, sys
+import pyarrow.parquet as pq
+rows = []
+for path in sys.argv[1:]:
+    table = pq.read_table(path, columns=["contact_id", "recordings", "segment_attributes", "references"])
+    for r in table.to_pylist():
+        r["segment_attributes"] = None if r["segment_attributes"] is None else dict(r["segment_attributes"])
+        rows.append(r)
+print(json.dumps(rows, default=str))
+"#;
+    let config = emulator_config(emulator).await;
+    let lake = Lake::new(&config, LakeNames::default());
+    let dir = tempdir().join("nested");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths = Vec::new();
+    for key in lake.keys("ctr/").await.unwrap() {
+        let path = dir.join(key.replace('/', "_"));
+        std::fs::write(&path, lake.get(&key).await.unwrap()).unwrap();
+        paths.push(path);
+    }
+    let out = std::process::Command::new(lambda_harness::workspace_root().join(".venv/bin/python"))
+        .arg("-c")
+        .arg(READ)
+        .args(&paths)
+        .output()
+        .expect("the .venv python runs (make tools installs pyarrow)");
+    assert!(
+        out.status.success(),
+        "pyarrow: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let read: std::collections::BTreeMap<&str, &serde_json::Value> =
+        rows.iter().map(|r| (r["contact_id"].as_str().unwrap(), r)).collect();
+    assert_eq!(
+        read.len(),
+        opts.contacts,
+        "one row per contact (no older copies at this size)"
+    );
+
+    let traffic = Generator::new(opts.seed).traffic(&TrafficOptions::new(opts.contacts, opts.seed));
+    let (mut with_video, mut with_references) = (0, 0);
+    for sent in traffic.ctrs.iter().filter(|c| c.latest) {
+        let sent: serde_json::Value = serde_json::from_slice(&sent.json).unwrap();
+        let row = read[sent["ContactId"].as_str().unwrap()];
+        let want_recordings: Vec<(&str, &str, &str)> = sent["Recordings"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|r| {
+                        (
+                            r["Location"].as_str().unwrap(),
+                            r["MediaStreamType"].as_str().unwrap(),
+                            r["StorageType"].as_str().unwrap(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let got_recordings: Vec<(&str, &str, &str)> = row["recordings"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .map(|r| {
+                        (
+                            r["location"].as_str().unwrap(),
+                            r["media_stream_type"].as_str().unwrap(),
+                            r["storage_type"].as_str().unwrap(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(got_recordings, want_recordings, "recordings of {}", row["contact_id"]);
+        with_video += usize::from(want_recordings.iter().any(|r| r.1 == "VIDEO"));
+        let subtype = sent["SegmentAttributes"]["connect:Subtype"]["ValueString"]
+            .as_str()
+            .unwrap();
+        assert_eq!(
+            row["segment_attributes"],
+            serde_json::json!({"connect:Subtype": subtype}),
+            "segment attributes of {}",
+            row["contact_id"]
+        );
+        let names: Vec<&str> = row["references"]
+            .as_array()
+            .map(|all| all.iter().map(|r| r["name"].as_str().unwrap()).collect())
+            .unwrap_or_default();
+        if sent["Channel"] == "TASK" {
+            assert_eq!(names, ["Ticket", "Priority"], "a task's references");
+            with_references += 1;
+        } else {
+            assert!(names.is_empty(), "only tasks have references: {names:?}");
+        }
+    }
+    assert!(
+        with_video > 0 && with_references > 0,
+        "the demo exercises both: {with_video}, {with_references}"
+    );
 }
 
 fn tempdir() -> std::path::PathBuf {

@@ -351,6 +351,7 @@ impl Generator {
         record["DisconnectTimestamp"] = json!(ts(disconnect));
         let last_update = disconnect + Duration::seconds(self.rng.random_range(60..180));
         record["LastUpdateTimestamp"] = json!(ts(last_update));
+        add_detail(&mut record, &contact_id, start, disconnect);
         (contact_id, record, disconnect)
     }
 
@@ -499,6 +500,155 @@ mod tests {
         }
         assert_eq!(channels.into_iter().collect::<Vec<_>>(), ["CHAT", "TASK", "VOICE"]);
         assert!(abandoned > 0);
+    }
+
+    #[test]
+    fn each_channel_carries_the_fields_connect_sends_for_it() {
+        let t = Generator::new(3).traffic(&TrafficOptions::new(400, 3));
+        let (mut outbound, mut video, mut paused) = (0, 0, 0);
+        for c in t.ctrs.iter().filter(|c| c.latest) {
+            let v: Value = serde_json::from_slice(&c.json).unwrap();
+            let channel = v["Channel"].as_str().unwrap();
+            let subtype = v["SegmentAttributes"]["connect:Subtype"]["ValueString"]
+                .as_str()
+                .unwrap();
+            assert!(v["Tags"]["Department"].is_string());
+            let answered = v["Agent"].is_object();
+            match channel {
+                "VOICE" => {
+                    assert_eq!(subtype, "connect:Telephony");
+                    assert_eq!(v["QualityMetrics"].is_object(), answered, "{v}");
+                    let recordings = v["Recordings"].as_array().map_or(0, Vec::len);
+                    assert_eq!(recordings > 0, answered, "answered calls are recorded");
+                    if answered {
+                        assert_eq!(v["Recordings"][0]["MediaStreamType"], "AUDIO");
+                        assert_eq!(v["Recordings"][0]["Location"], v["Recording"]["Location"]);
+                        video += usize::from(recordings == 2);
+                    }
+                    if v["InitiationMethod"] == "OUTBOUND" {
+                        outbound += 1;
+                        assert!(v["Campaign"]["CampaignId"].is_string());
+                        assert!(v["AnsweringMachineDetectionStatus"].is_string());
+                        assert!(v["CustomerVoiceActivity"]["GreetingStartTimestamp"].is_string());
+                    } else {
+                        assert!(v.get("Campaign").is_none());
+                    }
+                }
+                "CHAT" => {
+                    assert!(["connect:Chat", "connect:SMS", "connect:WhatsApp"].contains(&subtype));
+                    assert!(v.get("QualityMetrics").is_none() && v["Recordings"].is_null());
+                }
+                _ => {
+                    assert_eq!(v["References"].as_array().unwrap().len(), 2);
+                    assert!(v["ContactDetails"]["Name"].is_string());
+                    paused += usize::from(v.get("TotalPauseCount").is_some());
+                }
+            }
+            if channel != "TASK" {
+                assert!(v.get("References").is_none() && v.get("ContactDetails").is_none());
+            }
+            // The flattener reads every one of them.
+            let parsed: firehose_transform::ctr::ContactRecord<'_> = serde_json::from_slice(&c.json).unwrap();
+            assert!(parsed.segment_attributes.is_some() && parsed.tags.is_some());
+            assert_eq!(parsed.references.is_some(), channel == "TASK");
+            assert_eq!(parsed.quality_metrics.is_some(), channel == "VOICE" && answered);
+        }
+        assert!(outbound > 0 && video > 0 && paused > 0, "{outbound} {video} {paused}");
+    }
+}
+
+/// A generator for one contact's detail fields, seeded from its id: the main sequence (and so
+/// every contact, queue, agent and time a seed always gave) is left as it was.
+fn detail_rng(contact_id: &str) -> SmallRng {
+    // FNV-1a: stable across runs and platforms, unlike the standard hasher.
+    let hash = contact_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    SmallRng::seed_from_u64(hash)
+}
+
+/// The fields Connect adds per channel ("Contact records data model", admin guide), on the
+/// final copy of a contact: segment attributes and tags on every contact; outbound campaign
+/// calls' answering-machine status, campaign and greeting; voice quality metrics, disconnect
+/// details and the full recordings array (with a screen recording beside some calls' audio);
+/// tasks' references, contact details and pause figures.
+fn add_detail(record: &mut Value, contact_id: &str, start: OffsetDateTime, disconnect: OffsetDateTime) {
+    let mut rng = detail_rng(contact_id);
+    let channel = record["Channel"].as_str().unwrap_or_default().to_owned();
+    let outbound = record["InitiationMethod"] == "OUTBOUND";
+    let answered = record["Agent"].is_object();
+    let subtype = match channel.as_str() {
+        "VOICE" => "connect:Telephony",
+        "CHAT" if rng.random_bool(0.2) => "connect:SMS",
+        "CHAT" if rng.random_bool(0.1) => "connect:WhatsApp",
+        "CHAT" => "connect:Chat",
+        _ => "connect:Task",
+    };
+    record["SegmentAttributes"] = json!({"connect:Subtype": {"ValueString": subtype}});
+    let department = ["Care", "Sales", "Collections"][rng.random_range(0..3)];
+    record["Tags"] = json!({"Department": department, "aws:connect:instanceId": INSTANCE_ID});
+    if channel == "VOICE" {
+        if outbound {
+            let amd = ["HUMAN_ANSWERED", "HUMAN_ANSWERED", "VOICEMAIL_BEEP", "AMD_UNANSWERED"][rng.random_range(0..4)];
+            record["AnsweringMachineDetectionStatus"] = json!(amd);
+            record["Campaign"] = json!({"CampaignId": uuid(&mut rng)});
+            let greeting = start + Duration::seconds(rng.random_range(3..9));
+            record["CustomerVoiceActivity"] = json!({
+                "GreetingStartTimestamp": ts_millis(greeting),
+                "GreetingEndTimestamp": ts_millis(greeting + Duration::milliseconds(rng.random_range(600..2500))),
+            });
+        }
+        if answered {
+            let audio = |rng: &mut SmallRng| {
+                let score = f64::from(rng.random_range(30..50_u32)) / 10.0;
+                let issues: &[&str] = if score < 3.5 { &["HighPacketLoss"] } else { &[] };
+                json!({"Audio": {"QualityScore": score, "PotentialQualityIssues": issues}})
+            };
+            record["QualityMetrics"] = json!({"Agent": audio(&mut rng), "Customer": audio(&mut rng)});
+            if rng.random_bool(0.03) {
+                record["DisconnectDetails"] = json!({"PotentialDisconnectIssue": "AGENT_CONNECTIVITY_ISSUE"});
+            }
+        }
+        if let Some(location) = record["Recording"]["Location"].as_str().map(str::to_owned) {
+            let mut recordings = vec![json!({
+                "DeletionReason": null, "FragmentStartNumber": null, "FragmentStopNumber": null,
+                "Location": location, "MediaStreamType": "AUDIO", "ParticipantType": null,
+                "StartTimestamp": ts_millis(start), "Status": "AVAILABLE",
+                "StopTimestamp": ts_millis(disconnect), "StorageType": "S3",
+            })];
+            if rng.random_bool(0.15) {
+                recordings.push(json!({
+                    "DeletionReason": null, "FragmentStartNumber": null, "FragmentStopNumber": null,
+                    "Location": location.replace("CallRecordings", "ScreenRecordings").replace(".wav", ".webm"),
+                    "MediaStreamType": "VIDEO", "ParticipantType": "AGENT",
+                    "StartTimestamp": ts_millis(start), "Status": "AVAILABLE",
+                    "StopTimestamp": ts_millis(disconnect), "StorageType": "S3",
+                }));
+            }
+            record["Recordings"] = Value::Array(recordings);
+        }
+    }
+    if channel == "TASK" {
+        let ticket = rng.random_range(10_000..99_999);
+        record["References"] = json!([
+            {"Name": "Ticket", "Type": "URL", "Value": format!("https://tickets.example.com/T-{ticket}"), "Status": "AVAILABLE"},
+            {"Name": "Priority", "Type": "NUMBER", "Value": rng.random_range(1..5).to_string(), "Status": "AVAILABLE"},
+        ]);
+        record["ContactDetails"] = json!({
+            "Name": format!("Follow up ticket T-{ticket}"),
+            "Description": "Customer asked for a call back about a billing dispute",
+        });
+        if rng.random_bool(0.3) {
+            let paused = start + Duration::seconds(rng.random_range(60..600));
+            let pause = rng.random_range(30..900);
+            record["TotalPauseCount"] = json!(1);
+            record["TotalPauseDurationInSeconds"] = json!(pause);
+            record["LastPausedTimestamp"] = json!(ts(paused));
+            record["LastResumedTimestamp"] = json!(ts(paused + Duration::seconds(pause)));
+            if answered {
+                record["Agent"]["AgentPauseDuration"] = json!(pause);
+            }
+        }
     }
 }
 
