@@ -548,7 +548,7 @@ pub static SENTIMENT_TURNS: Table = Table {
         col(
             "chunk_count",
             Int,
-            "Documents the turn was scored in: Comprehend chunks of at most 5,000 UTF-8 bytes, or VADER sentences",
+            "Documents the turn was scored in: Comprehend chunks of fewer than 5,000 UTF-8 bytes, or VADER sentences",
         ),
         col(
             "loudness",

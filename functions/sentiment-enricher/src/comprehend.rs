@@ -82,7 +82,7 @@ fn scores_of(
 }
 
 /// Sentiment of every document, in order, in calls of at most [`MAX_DOCS_PER_BATCH`] documents.
-/// Documents must already be at most 5,000 bytes (see [`chunk::chunk`]).
+/// Documents must already be fewer than 5,000 bytes (see [`chunk::chunk`], at most 4,999).
 ///
 /// # Errors
 /// [`ComprehendError`] when a call fails as a whole.
