@@ -110,6 +110,46 @@ def sip(caller, *, pai=None, from_=None, oli="00", jip=None, hops="1", forwardin
     }
 
 
+# The telephony call metadata attributes of the Connect administrator guide ("Telephony call
+# metadata attributes (call attributes)"), with the guide's example values where it gives one.
+# P-Asserted-Identity is not among them, so the router's fixtures do not carry it.
+DOCUMENTED_TELEPHONY = {
+    "P-Charge-Info": "<sip:+1234567890@carrier.example;user=phone>",
+    "From": '"Caller" <sip:+1234567890@carrier.example>;tag=9fxced76sl',
+    "To": "<sip:+1234567890@connect.example;user=phone>",
+    "ISUP-OLI": "00",
+    "JIP": "212555",
+    "Hop-Counter": "0",
+    "Originating-Switch": "710",
+    "Originating-Trunk": "0235",
+    "Call-Forwarding-Indicator": "sip:+15555555555@public-vip.us2.telphony-provider.com;reason=unconditional",
+    "Calling-Party-Address": "15555555555;noa=4",
+    "Called-Party-Address": "15555555555;noa=4",
+}
+
+
+def telephony(caller, *, billed=None, from_=None, oli="00", jip=None, hops="20", forwarding="", switch="710",
+              trunk="0235"):
+    """The router's block parameters: the documented attributes only, mapped from
+    $.Media.Sip.Headers.*, in the guide's value formats (party addresses as digits with ;noa=4)."""
+    billed = billed or caller
+    from_ = from_ or caller
+    digits = caller.lstrip("+")
+    return {
+        "P-Charge-Info": f"<sip:{billed}@carrier.example;user=phone>",
+        "From": f'"Caller" <sip:{from_}@carrier.example>;tag=9fxced76sl',
+        "To": f"<sip:{CONTACT_CENTER}@connect.example;user=phone>",
+        "ISUP-OLI": oli,
+        "JIP": jip if jip is not None else caller[2:5] + "555",
+        "Hop-Counter": hops,
+        "Originating-Switch": switch,
+        "Originating-Trunk": trunk,
+        "Call-Forwarding-Indicator": forwarding,
+        "Calling-Party-Address": f"{digits};noa=4" if digits.isdigit() else caller,
+        "Called-Party-Address": f"{CONTACT_CENTER.lstrip('+')};noa=4",
+    }
+
+
 def large_attributes():
     """About 30 KB of attributes, some of them PII that must never reach a log."""
     rng = random.Random(7)
@@ -170,6 +210,25 @@ def cases():
     withheld_sip["Calling-Party-Address"] = ""
     withheld_sip["P-Charge-Info"] = ""
 
+    # The router's fixtures: the same calls, with the documented attributes only.
+    benign_tel = telephony(benign_caller)
+    suspicious_tel = telephony(
+        suspicious_caller,
+        billed="+19175550123",
+        from_="+19175550123",
+        oli="27",
+        jip="305555",
+        hops="1",
+        forwarding="<sip:+447700900456@gw.carrier.example>;reason=unconditional;counter=1",
+        switch="555",
+        trunk="0099",
+    )
+    denied_tel = telephony(denied_caller)
+    withheld_tel = telephony("anonymous", jip="", oli="00")
+    withheld_tel["From"] = '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=1928301774'
+    withheld_tel["Calling-Party-Address"] = ""
+    withheld_tel["P-Charge-Info"] = ""
+
     flow = {"FlowName": "Inbound main", "Step": "greeting"}
     logger = {
         "aws-documented-event": copy.deepcopy(DOCUMENTED),
@@ -183,14 +242,15 @@ def cases():
     }
     router = {
         "aws-documented-event": copy.deepcopy(DOCUMENTED),
+        "aws-documented-telephony-attributes": with_params(DOCUMENTED, DOCUMENTED_TELEPHONY),
         "null-endpoints-and-queue": with_params(null_ep, {}),
         "chat-contact": with_params(chat, {}),
-        "sip-attributes-benign": with_params(benign, benign_sip),
-        "sip-attributes-suspicious": with_params(suspicious, suspicious_sip),
-        "deny-listed-caller": with_params(denied, denied_sip),
-        "large-attributes-30kb": with_params(large, benign_sip),
-        "withheld-caller": with_params(withheld, withheld_sip),
-        "high-risk-country": with_params(high_risk, {"ISUP-OLI": "", "JIP": "", "Hop-Counter": "2"}),
+        "sip-attributes-benign": with_params(benign, benign_tel),
+        "sip-attributes-suspicious": with_params(suspicious, suspicious_tel),
+        "deny-listed-caller": with_params(denied, denied_tel),
+        "large-attributes-30kb": with_params(large, benign_tel),
+        "withheld-caller": with_params(withheld, withheld_tel),
+        "high-risk-country": with_params(high_risk, {"ISUP-OLI": "", "JIP": "", "Hop-Counter": "20"}),
     }
     return {"contact-flow-logger": logger, "fraud-router": router}
 

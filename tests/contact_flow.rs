@@ -224,6 +224,8 @@ fn expected_under_sample_policy(name: &str) -> (&'static str, &'static str, &'st
         "aws-documented-event" | "chat-contact" | "large-attributes-30kb" | "sip-attributes-benign" => {
             ("low", "standard", "0", "")
         }
+        // The admin guide's example values: its Hop-Counter, 0, is few remaining hops.
+        "aws-documented-telephony-attributes" => ("low", "standard", "20", "hop_counter"),
         "deny-listed-caller" => ("high", "fraud_team", "100", "deny_list"),
         "high-risk-country" => ("medium", "callback_verify", "35", "high_risk_country"),
         "null-endpoints-and-queue" => ("medium", "callback_verify", "25", "caller_missing"),
@@ -232,7 +234,7 @@ fn expected_under_sample_policy(name: &str) -> (&'static str, &'static str, &'st
             "high",
             "fraud_team",
             "100",
-            "pai_mismatch.from_mismatch.oli_payphone.jip_mismatch.high_hop_count.intl_forwarding",
+            "from_mismatch.oli_payphone.jip_mismatch.hop_counter.intl_forwarding",
         ),
         other => panic!("events/fraud-router/{other}.json has no expected decision in this test: add one"),
     }
@@ -271,6 +273,7 @@ async fn every_router_fixture_gets_the_expected_decision_under_the_policy_and_de
         assert_eq!(d["degraded"], false);
     }
     assert_no_pii(&router, &needles);
+    assert_call_attributes_are_recorded_tokenized(&decisions);
 
     let metrics = emf(&router);
     let per_level = |level: &str| -> f64 {
@@ -282,7 +285,7 @@ async fn every_router_fixture_gets_the_expected_decision_under_the_policy_and_de
     };
     assert_eq!(
         (per_level("low"), per_level("medium"), per_level("high")),
-        (4.0, 3.0, 2.0)
+        (5.0, 3.0, 2.0)
     );
     let reason = |code: &str| -> f64 {
         metrics
@@ -294,6 +297,140 @@ async fn every_router_fixture_gets_the_expected_decision_under_the_policy_and_de
     assert_eq!((reason("deny_list"), reason("oli_payphone")), (1.0, 1.0));
 }
 
+/// The documented telephony attributes of the suspicious fixture, as the real binary records them:
+/// line facts in clear, every number the lake's phone token of it (the caller's equal to
+/// `features.caller_token`), and no `P-Asserted-Identity` on any record.
+fn assert_call_attributes_are_recorded_tokenized(decisions: &[Value]) {
+    let suspicious = decisions
+        .iter()
+        .find(|d| d["contact_id"] == "9e8d7c6b-5a4f-4e3d-2c1b-0a9f8e7d6c5b")
+        .expect("the suspicious call's decision");
+    let a = suspicious["call_attributes"]
+        .as_object()
+        .expect("call_attributes is an object");
+    let clear: BTreeMap<&str, &str> = [
+        ("isup_oli", "27"),
+        ("jip", "305555"),
+        ("hop_counter", "1"),
+        ("originating_switch", "555"),
+        ("originating_trunk", "0099"),
+    ]
+    .into();
+    for (field, value) in &clear {
+        assert_eq!(a[*field], *value, "{field}");
+    }
+    for field in [
+        "p_charge_info",
+        "from",
+        "to",
+        "call_forwarding_indicator",
+        "calling_party_address",
+        "called_party_address",
+    ] {
+        assert!(a[field].as_str().unwrap().starts_with("ph_"), "{field}: {}", a[field]);
+    }
+    assert_eq!(a.len(), 11, "{a:?}");
+    assert_eq!(a["calling_party_address"], suspicious["features"]["caller_token"]);
+    assert_eq!(a["from"], a["p_charge_info"], "both name +19175550123");
+    assert_ne!(
+        a["from"], a["calling_party_address"],
+        "From names another number than the caller"
+    );
+    let chat = decisions
+        .iter()
+        .find(|d| d["channel"] == "CHAT")
+        .expect("the chat's decision");
+    assert_eq!(chat["call_attributes"], serde_json::json!({}));
+    assert!(decisions.iter().all(|d| !d.to_string().contains("Asserted")));
+}
+
+/// The real binary's decision records, shipped to `fraud_decisions/` as the log subscription's
+/// Firehose writes them (gzip JSON lines), cataloged by the s3-cataloger from the shared schema,
+/// and read back by SQL through Glue: `call_attributes` is a struct whose fields a query selects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decision_records_read_back_through_glue_with_their_call_attributes() {
+    let (emulator, _client) = emulator_with_config().await;
+    let router = start("fraud-router", config_env(emulator.env(), &[])).await;
+    let fixtures = [
+        "sip-attributes-suspicious.json",
+        "aws-documented-telephony-attributes.json",
+        "chat-contact.json",
+    ];
+    for name in fixtures {
+        answer(&router, read_event("fraud-router", name)).await;
+    }
+    let decisions = records(&router, "fraud_decision", fixtures.len()).await;
+    assert_eq!(decisions.len(), fixtures.len());
+
+    let (config, s3, _glue) = connect_lake_e2e::empty_lake(&emulator).await;
+    let mut lines = Vec::new();
+    for d in &decisions {
+        serde_json::to_writer(&mut lines, d).unwrap();
+        lines.push(b'\n');
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &lines).unwrap();
+    let key = "fraud_decisions/year=2026/month=03/day=04/hour=05/fraud-decisions-1-2026-03-04-05-10-00.gz";
+    s3.put_object()
+        .bucket("lake")
+        .key(key)
+        .body(gz.finish().unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    let cataloger = s3_cataloger::Cataloger::new(
+        aws_sdk_glue::Client::new(&config),
+        s3_cataloger::Config {
+            lake_bucket: "lake".into(),
+            database: "connect_lake".into(),
+            format: connect_lake::config::LakeFormat::Parquet,
+            metrics_namespace: "ConnectLake".into(),
+        },
+    );
+    let event = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "lake"}, "object": {"key": key, "size": 1}}}]});
+    cataloger.process(&event).await.0.unwrap();
+
+    let lake = lake_query::LakeQuery::connect(&config, "connect_lake").await.unwrap();
+    let result = lake
+        .sql(
+            "SELECT channel, call_attributes.isup_oli AS oli, call_attributes.hop_counter AS hops, \
+             call_attributes.originating_trunk AS trunk, call_attributes.calling_party_address AS caller, \
+             features.caller_token AS caller_token, call_attributes['to'] AS dialled \
+             FROM fraud_decisions WHERE year = '2026' AND month = '03' ORDER BY hops",
+        )
+        .await
+        .unwrap();
+    let rows: Vec<Value> = serde_json::from_str(&result.to_json().unwrap()).unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let documented = &rows[0];
+    assert_eq!(
+        (&documented["oli"], &documented["hops"], &documented["trunk"]),
+        (&Value::from("00"), &Value::from("0"), &Value::from("0235")),
+        "the guide's example values: {rows:?}"
+    );
+    let suspicious = &rows[1];
+    assert_eq!(
+        (&suspicious["oli"], &suspicious["hops"], &suspicious["trunk"]),
+        (&Value::from("27"), &Value::from("1"), &Value::from("0099"))
+    );
+    assert_eq!(
+        suspicious["caller"], suspicious["caller_token"],
+        "the caller's token joins"
+    );
+    assert!(suspicious["dialled"].as_str().unwrap().starts_with("ph_"), "{rows:?}");
+    let chat = &rows[2];
+    assert_eq!(chat["channel"], "CHAT");
+    assert!(
+        chat["oli"].is_null() && chat["hops"].is_null(),
+        "absent attributes read as null: {rows:?}"
+    );
+}
+
+fn read_event(function: &str, name: &str) -> Vec<u8> {
+    std::fs::read(workspace_root().join("events").join(function).join(name)).unwrap()
+}
+
 #[tokio::test]
 async fn without_configuration_objects_the_router_uses_its_builtin_policy_and_no_deny_list() {
     let router = start("fraud-router", vec![("PII_TOKEN_KEY", TEST_PII_KEY.to_owned())]).await;
@@ -301,7 +438,7 @@ async fn without_configuration_objects_the_router_uses_its_builtin_policy_and_no
     let a = answer(&router, read("deny-listed-caller.json")).await;
     assert_eq!(
         (a["risk_level"].as_str(), a["policy_version"].as_str()),
-        ("low", "builtin-2026.1")
+        ("low", "builtin-2026.2")
     );
     let a = answer(&router, read("null-endpoints-and-queue.json")).await;
     assert_eq!(
@@ -354,7 +491,7 @@ async fn first_answers_within_a_second(endpoint: &str) {
         first.round_trip
     );
     let a = check_contract(first.response().unwrap());
-    assert_eq!(a["policy_version"], "builtin-2026.1", "the built-in policy stands in");
+    assert_eq!(a["policy_version"], "builtin-2026.2", "the built-in policy stands in");
     assert_eq!(a["risk_level"], "high", "still scored, not degraded");
 
     // Later calls do not wait longer than the first.

@@ -435,8 +435,8 @@ async fn a_fraud_policy_in_a_bucket_of_another_account_is_refused_and_the_builti
     // The harness's function ARN names account 000000000000.
     for (owner, expected_version, named) in [
         (Some(BUCKET_OWNER), "sample-2026.05", BUCKET_OWNER),
-        (Some("999999999999"), "builtin-2026.1", "999999999999"),
-        (None, "builtin-2026.1", "000000000000"),
+        (Some("999999999999"), "builtin-2026.2", "999999999999"),
+        (None, "builtin-2026.2", "000000000000"),
     ] {
         let (endpoint, owners, server) = config_bucket(policy.clone()).await;
         let mut env: Vec<(&'static str, String)> = lambda_harness::FAKE_ENV

@@ -15,34 +15,37 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-/// The telephony (SIP) call attributes Connect can pass to the block, named as the flow author maps
-/// them from `$.Media.Sip.Headers.*` into the block's parameters.
+/// The telephony call metadata attributes Connect documents (admin guide, "Telephony call metadata
+/// attributes (call attributes)": <https://docs.aws.amazon.com/connect/latest/adminguide/connect-attrib-list.html>),
+/// named as the flow author maps them from `$.Media.Sip.Headers.*` into the block's parameters.
+/// The guide lists exactly these; `P-Asserted-Identity`, listed by older versions of the page, is
+/// no longer among them. Carriers send them inconsistently: any may be empty.
 pub mod sip {
+    pub const P_CHARGE_INFO: &str = "P-Charge-Info";
+    pub const FROM: &str = "From";
+    pub const TO: &str = "To";
     pub const ISUP_OLI: &str = "ISUP-OLI";
     pub const JIP: &str = "JIP";
     pub const HOP_COUNTER: &str = "Hop-Counter";
-    pub const P_CHARGE_INFO: &str = "P-Charge-Info";
-    pub const P_ASSERTED_IDENTITY: &str = "P-Asserted-Identity";
-    pub const FROM: &str = "From";
-    pub const TO: &str = "To";
-    pub const CALLING_PARTY_ADDRESS: &str = "Calling-Party-Address";
-    pub const CALL_FORWARDING_INDICATOR: &str = "Call-Forwarding-Indicator";
     pub const ORIGINATING_SWITCH: &str = "Originating-Switch";
     pub const ORIGINATING_TRUNK: &str = "Originating-Trunk";
+    pub const CALL_FORWARDING_INDICATOR: &str = "Call-Forwarding-Indicator";
+    pub const CALLING_PARTY_ADDRESS: &str = "Calling-Party-Address";
+    pub const CALLED_PARTY_ADDRESS: &str = "Called-Party-Address";
 
-    /// Every attribute above.
+    /// Every attribute above, in the guide's order.
     pub const ALL: [&str; 11] = [
+        P_CHARGE_INFO,
+        FROM,
+        TO,
         ISUP_OLI,
         JIP,
         HOP_COUNTER,
-        P_CHARGE_INFO,
-        P_ASSERTED_IDENTITY,
-        FROM,
-        TO,
-        CALLING_PARTY_ADDRESS,
-        CALL_FORWARDING_INDICATOR,
         ORIGINATING_SWITCH,
         ORIGINATING_TRUNK,
+        CALL_FORWARDING_INDICATOR,
+        CALLING_PARTY_ADDRESS,
+        CALLED_PARTY_ADDRESS,
     ];
 }
 

@@ -678,8 +678,6 @@ const FRAUD_FEATURES: &[Field] = &[
     field("caller_token", Str),
     field("calling_code", Str),
     field("home_calling_code", Str),
-    field("pai", Str),
-    field("pai_matches", Boolean),
     field("from", Str),
     field("from_matches", Boolean),
     field("oli", Int),
@@ -688,6 +686,23 @@ const FRAUD_FEATURES: &[Field] = &[
     field("hop_count", BigInt),
     field("forwarding", Str),
     field("deny_list", Str),
+];
+
+/// The documented telephony attributes a fraud-router decision read, in the admin guide's order:
+/// every party (caller, billed, called, forwarding) as the `ph_` token of its number, line facts
+/// (OLI, JIP, hops, switch, trunk) in clear.
+const FRAUD_CALL_ATTRIBUTES: &[Field] = &[
+    field("p_charge_info", Str),
+    field("from", Str),
+    field("to", Str),
+    field("isup_oli", Str),
+    field("jip", Str),
+    field("hop_counter", Str),
+    field("originating_switch", Str),
+    field("originating_trunk", Str),
+    field("call_forwarding_indicator", Str),
+    field("calling_party_address", Str),
+    field("called_party_address", Str),
 ];
 
 /// One row per fraud-router decision. The function writes the record as a JSON line to its log;
@@ -722,6 +737,11 @@ pub static FRAUD_DECISIONS: Table = Table {
             "features",
             Struct(FRAUD_FEATURES),
             "The signals read from the telephony attributes, tokenized",
+        ),
+        col(
+            "call_attributes",
+            Struct(FRAUD_CALL_ATTRIBUTES),
+            "The raw telephony attributes Connect documents, as the call carried them; numbers tokenized",
         ),
         col("elapsed_us", BigInt, "Decision time, microseconds"),
     ],
@@ -1254,7 +1274,7 @@ mod tests {
                 .glue_type()
                 .starts_with("struct<caller:string,caller_token:string,")
         );
-        assert!(features.accepts(&serde_json::json!({"caller": "number", "hop_count": 3, "pai_matches": null})));
+        assert!(features.accepts(&serde_json::json!({"caller": "number", "hop_count": 3, "from_matches": null})));
         assert!(
             !features.accepts(&serde_json::json!({"caller": 1})),
             "a field of the wrong type"

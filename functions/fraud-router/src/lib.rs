@@ -7,7 +7,7 @@
 //!
 //! ```json
 //! {"risk_score": "65", "risk_level": "high", "route": "fraud_review",
-//!  "reasons": "pai_mismatch.jip_mismatch.high_hop_count", "policy_version": "builtin-2026.1"}
+//!  "reasons": "from_mismatch.oli_payphone.hop_counter", "policy_version": "builtin-2026.2"}
 //! ```
 //!
 //! `reasons` lists reason codes separated by `.`: Connect only accepts letters, digits, `-`, `_`
@@ -16,9 +16,11 @@
 //! Any internal failure (an event that is not a contact-flow event, the decision overrunning its
 //! time budget) answers the safe default instead: `risk_level` `unknown`, the policy's `unknown`
 //! route, reason `degraded`. Each decision is logged as one JSON record (`"record":
-//! "fraud_decision"`) with the facts behind it and no raw number, as training data for a fraud
-//! model, and counted in EMF metrics per level and per reason.
+//! "fraud_decision"`) with the facts behind it and the documented telephony attributes it read
+//! ([`attributes`], numbers tokenized), as training data for a fraud model, and counted in EMF
+//! metrics per level and per reason.
 
+pub mod attributes;
 mod config;
 pub mod policy;
 pub mod signals;
@@ -41,6 +43,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::time::Instant;
 
+use crate::attributes::CallAttributes;
 pub use crate::config::Config;
 use crate::policy::{Level, Policy, PolicyError};
 use crate::signals::{CallFacts, Reason};
@@ -96,8 +99,6 @@ pub struct Features {
     pub calling_code: Option<String>,
     pub home_calling_code: Option<String>,
     /// `number`, `digits`, `anonymous`, `other`; absent when the header was not passed.
-    pub pai: Option<&'static str>,
-    pub pai_matches: Option<bool>,
     pub from: Option<&'static str>,
     pub from_matches: Option<bool>,
     pub oli: Option<u8>,
@@ -127,6 +128,8 @@ pub struct DecisionRecord {
     /// Why the answer degraded (`unrecognised_event`, `over_budget`).
     pub error: Option<&'static str>,
     pub features: Features,
+    /// The documented telephony attributes the call carried, person numbers tokenized.
+    pub call_attributes: CallAttributes,
     pub elapsed_us: u64,
 }
 
@@ -317,8 +320,6 @@ impl Router {
             caller_token,
             calling_code,
             home_calling_code: facts.home_calling_code.clone(),
-            pai: facts.pai.as_ref().map(signals::HeaderIdentity::kind),
-            pai_matches: matches(&facts.pai),
             from: facts.from.as_ref().map(signals::HeaderIdentity::kind),
             from_matches: matches(&facts.from),
             oli: facts.oli.map(|o| o.code),
@@ -339,7 +340,7 @@ impl Router {
         policy: &Policy,
         started: Instant,
     ) -> Outcome {
-        let reasons = facts.reasons(deny.is_hit(), policy.max_hop_count, &policy.high_risk_prefixes);
+        let reasons = facts.reasons(deny.is_hit(), policy.hop_rule, &policy.high_risk_prefixes);
         let score = policy.score(&reasons);
         let level = policy.level(score);
         let codes: Vec<&'static str> = reasons.iter().map(|r| r.code()).collect();
@@ -357,6 +358,7 @@ impl Router {
             degraded: false,
             error: None,
             features: self.features(facts, deny),
+            call_attributes: CallAttributes::from_event(event, &self.tokenizer),
             elapsed_us: elapsed_us(started),
         };
         self.finish(record)
@@ -383,6 +385,7 @@ impl Router {
                 deny_list: "unavailable",
                 ..Features::default()
             },
+            call_attributes: CallAttributes::from_event(event, &self.tokenizer),
             elapsed_us: elapsed_us(started),
         };
         self.finish(record)

@@ -1,12 +1,13 @@
 //! Risk signals from a contact-flow event's telephony call attributes.
 //!
-//! [`CallFacts::from_event`] reads what the call says about itself (caller number, SIP identity
-//! headers, originating line, geography, hops, forwarding) without judging it; [`CallFacts::reasons`]
-//! turns the facts into reason codes under a policy's parameters. Facts are logged with each
-//! decision (without raw numbers) as training data; reasons drive the score.
+//! [`CallFacts::from_event`] reads what the call says about itself (caller number, the `From`
+//! identity, originating line, geography, remaining hops, forwarding) without judging it;
+//! [`CallFacts::reasons`] turns the facts into reason codes under a policy's parameters. Facts are
+//! logged with each decision (without raw numbers) as training data; reasons drive the score.
 //!
-//! Every attribute may be missing or empty, and carriers format them loosely: a value that does not
-//! parse is an absent signal, never an error.
+//! Only the attributes Connect documents are read ([`sip`]): `P-Asserted-Identity` is not one of
+//! them, so no signal rests on it. Every attribute may be missing or empty, and carriers format
+//! them loosely: a value that does not parse is an absent signal, never an error.
 
 use connect_lake::contact_flow::{ContactFlowEvent, sip};
 use connect_lake::pii::{calling_code, normalize_e164};
@@ -20,7 +21,6 @@ pub enum Reason {
     CallerMissing,
     CallerWithheld,
     CallerNotE164,
-    PaiMismatch,
     FromMismatch,
     OliPayphone,
     OliInmate,
@@ -32,19 +32,18 @@ pub enum Reason {
     OliAniFailure,
     OliUnassigned,
     JipMismatch,
-    HighHopCount,
+    HopCounter,
     IntlForwarding,
     HighRiskCountry,
 }
 
 impl Reason {
     /// Every reason, in the order answers list them.
-    pub const ALL: [Reason; 19] = [
+    pub const ALL: [Reason; 18] = [
         Reason::DenyList,
         Reason::CallerMissing,
         Reason::CallerWithheld,
         Reason::CallerNotE164,
-        Reason::PaiMismatch,
         Reason::FromMismatch,
         Reason::OliPayphone,
         Reason::OliInmate,
@@ -56,7 +55,7 @@ impl Reason {
         Reason::OliAniFailure,
         Reason::OliUnassigned,
         Reason::JipMismatch,
-        Reason::HighHopCount,
+        Reason::HopCounter,
         Reason::IntlForwarding,
         Reason::HighRiskCountry,
     ];
@@ -67,7 +66,6 @@ impl Reason {
             Reason::CallerMissing => "caller_missing",
             Reason::CallerWithheld => "caller_withheld",
             Reason::CallerNotE164 => "caller_not_e164",
-            Reason::PaiMismatch => "pai_mismatch",
             Reason::FromMismatch => "from_mismatch",
             Reason::OliPayphone => "oli_payphone",
             Reason::OliInmate => "oli_inmate",
@@ -79,7 +77,7 @@ impl Reason {
             Reason::OliAniFailure => "oli_ani_failure",
             Reason::OliUnassigned => "oli_unassigned",
             Reason::JipMismatch => "jip_mismatch",
-            Reason::HighHopCount => "high_hop_count",
+            Reason::HopCounter => "hop_counter",
             Reason::IntlForwarding => "intl_forwarding",
             Reason::HighRiskCountry => "high_risk_country",
         }
@@ -253,7 +251,7 @@ fn is_withheld_word(user: &str) -> bool {
     WITHHELD_WORDS.contains(&lower.as_str())
 }
 
-/// Who a SIP identity header (`P-Asserted-Identity`, `From`, `To`, ...) names.
+/// Who a SIP identity header (`From`, `To`, `P-Charge-Info`, ...) names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderIdentity {
     /// An E.164 number (`sip:+12065550100@...`, `tel:+1-206-555-0100`).
@@ -315,6 +313,20 @@ impl HeaderIdentity {
         } else {
             Some(HeaderIdentity::Other)
         }
+    }
+
+    /// Reads a `Calling-Party-Address` or `Called-Party-Address`: digits with ISUP parameters, as
+    /// in the guide's example `15555555555;noa=4`. Nature of address 4 is an international number,
+    /// so its digits are the E.164 number without `+`; any other value reads as [`HeaderIdentity::parse`]
+    /// reads it (a `+` number, a SIP or tel URI, national digits).
+    pub fn parse_party_address(value: &str) -> Option<HeaderIdentity> {
+        let mut parts = value.trim().split(';');
+        let number = parts.next().unwrap_or_default().trim();
+        let international = parts.any(|p| p.trim().eq_ignore_ascii_case("noa=4"));
+        if international && !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(normalize_e164(&format!("+{number}")).map_or(HeaderIdentity::Other, HeaderIdentity::Number));
+        }
+        HeaderIdentity::parse(value)
     }
 
     /// The shortest national number compared without a country code.
@@ -390,7 +402,7 @@ impl Caller {
         if address.is_empty() {
             return Caller::Missing;
         }
-        match HeaderIdentity::parse(address) {
+        match HeaderIdentity::parse_party_address(address) {
             Some(HeaderIdentity::Anonymous) => Caller::Withheld,
             Some(HeaderIdentity::Number(n)) => Caller::Number(n),
             _ => normalize_e164(address).map_or(Caller::NotE164, Caller::Number),
@@ -417,19 +429,57 @@ impl Forwarding {
     }
 }
 
+/// Which `Hop-Counter` values are suspicious: the policy's choice, since the documentation does not
+/// say. The ISUP hop counter counts down at each exchange, so a low value means few hops remain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopDirection {
+    /// Fire when the value is at most the threshold: few hops remain, the call crossed many
+    /// exchanges (or was set up with a low counter).
+    Low,
+    /// Fire when the value is at least the threshold, for carriers whose value counts up.
+    High,
+}
+
+impl HopDirection {
+    pub const fn code(self) -> &'static str {
+        match self {
+            HopDirection::Low => "low",
+            HopDirection::High => "high",
+        }
+    }
+}
+
+/// When the `hop_counter` reason fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HopRule {
+    pub direction: HopDirection,
+    pub threshold: u8,
+}
+
+impl HopRule {
+    /// Whether a `Hop-Counter` value fires the rule. The threshold itself fires.
+    pub fn fires(self, hop_counter: u32) -> bool {
+        match self.direction {
+            HopDirection::Low => hop_counter <= u32::from(self.threshold),
+            HopDirection::High => hop_counter >= u32::from(self.threshold),
+        }
+    }
+}
+
 /// The facts of one call, before any policy judges them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallFacts {
     pub caller: Caller,
-    pub pai: Option<HeaderIdentity>,
     pub from: Option<HeaderIdentity>,
     /// `ISUP-OLI`, when present and well-formed.
     pub oli: Option<Oli>,
     /// The NPA (area code) of `JIP`, when present and well-formed (6 or more digits).
     pub jip_npa: Option<String>,
+    /// `Hop-Counter`: the hops the call may still take, as the ISUP hop counter counts down.
     pub hop_count: Option<u32>,
     pub forwarding: Option<Forwarding>,
-    /// The contact center's own country: the calling code of the dialled number.
+    /// The contact center's own country: the calling code of the dialled number (`SystemEndpoint`,
+    /// else `To`, else `Called-Party-Address`).
     pub home_calling_code: Option<String>,
 }
 
@@ -454,7 +504,6 @@ impl CallFacts {
     /// number (or with no endpoint at all) only.
     pub fn from_event(event: &ContactFlowEvent) -> CallFacts {
         let attr = |name| event.call_attribute(name);
-        let pai = attr(sip::P_ASSERTED_IDENTITY).and_then(HeaderIdentity::parse);
         let from = attr(sip::FROM).and_then(HeaderIdentity::parse);
         // An in-app or web call (`VOIP` endpoint) has no calling number to judge.
         let non_phone_endpoint = event
@@ -467,13 +516,8 @@ impl CallFacts {
         } else {
             match event.customer_phone().or_else(|| attr(sip::CALLING_PARTY_ADDRESS)) {
                 Some(address) => Caller::from_address(address),
-                // No number at all, but the identity headers say it was withheld on purpose.
-                None if [&pai, &from]
-                    .iter()
-                    .any(|h| matches!(h, Some(HeaderIdentity::Anonymous))) =>
-                {
-                    Caller::Withheld
-                }
+                // No number at all, but `From` says it was withheld on purpose.
+                None if matches!(from, Some(HeaderIdentity::Anonymous)) => Caller::Withheld,
                 None => Caller::Missing,
             }
         };
@@ -484,6 +528,7 @@ impl CallFacts {
             .and_then(|e| e.address.as_deref())
             .and_then(HeaderIdentity::parse)
             .or_else(|| attr(sip::TO).and_then(HeaderIdentity::parse))
+            .or_else(|| attr(sip::CALLED_PARTY_ADDRESS).and_then(HeaderIdentity::parse_party_address))
             .and_then(|h| h.calling_code().map(str::to_owned));
         let forwarding = attr(sip::CALL_FORWARDING_INDICATOR).map(|v| {
             // Usually a Diversion-style URI of the forwarding number; some carriers send a word.
@@ -508,7 +553,6 @@ impl CallFacts {
         });
         CallFacts {
             caller,
-            pai,
             from,
             oli: attr(sip::ISUP_OLI).and_then(parse_oli),
             jip_npa: attr(sip::JIP).and_then(parse_jip),
@@ -527,7 +571,7 @@ impl CallFacts {
 
     /// The reasons these facts give under a policy's parameters, in [`Reason::ALL`] order, without
     /// duplicates. `deny_listed` comes from the deny-list check of the caller.
-    pub fn reasons(&self, deny_listed: bool, max_hop_count: u32, high_risk_prefixes: &[String]) -> Vec<Reason> {
+    pub fn reasons(&self, deny_listed: bool, hops: HopRule, high_risk_prefixes: &[String]) -> Vec<Reason> {
         let mut reasons = Vec::new();
         if deny_listed {
             reasons.push(Reason::DenyList);
@@ -538,13 +582,10 @@ impl CallFacts {
             Caller::NotE164 => reasons.push(Reason::CallerNotE164),
             Caller::NotApplicable | Caller::Number(_) => {}
         }
-        if let Some(caller) = self.caller.number() {
-            if self.pai.as_ref().and_then(|h| h.agrees_with(caller)) == Some(false) {
-                reasons.push(Reason::PaiMismatch);
-            }
-            if self.from.as_ref().and_then(|h| h.agrees_with(caller)) == Some(false) {
-                reasons.push(Reason::FromMismatch);
-            }
+        if let Some(caller) = self.caller.number()
+            && self.from.as_ref().and_then(|h| h.agrees_with(caller)) == Some(false)
+        {
+            reasons.push(Reason::FromMismatch);
         }
         if let Some(reason) = self.oli.and_then(|o| o.class.reason()) {
             reasons.push(reason);
@@ -552,8 +593,8 @@ impl CallFacts {
         if self.jip_matches() == Some(false) {
             reasons.push(Reason::JipMismatch);
         }
-        if self.hop_count.is_some_and(|h| h > max_hop_count) {
-            reasons.push(Reason::HighHopCount);
+        if self.hop_count.is_some_and(|h| hops.fires(h)) {
+            reasons.push(Reason::HopCounter);
         }
         if self.forwarding == Some(Forwarding::International) {
             reasons.push(Reason::IntlForwarding);

@@ -11,6 +11,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::attributes::CallAttributes;
 use crate::policy::MAX_POLICY_BYTES;
 use crate::signals::{Caller, Forwarding, HeaderIdentity, OliClass, parse_oli};
 
@@ -56,7 +57,7 @@ fn call(caller: Option<&str>, params: &[(&str, &str)]) -> ContactFlowEvent {
 fn reasons_of(event: &ContactFlowEvent) -> Vec<&'static str> {
     let p = builtin();
     CallFacts::from_event(event)
-        .reasons(false, p.max_hop_count, &p.high_risk_prefixes)
+        .reasons(false, p.hop_rule, &p.high_risk_prefixes)
         .iter()
         .map(|r| r.code())
         .collect()
@@ -75,12 +76,12 @@ const CALLER: &str = "+12065550100";
 fn a_clean_call_scores_zero_low_on_the_standard_route() {
     let e = call(
         Some(CALLER),
-        &[(sip::ISUP_OLI, "00"), (sip::JIP, "206555"), (sip::HOP_COUNTER, "1")],
+        &[(sip::ISUP_OLI, "00"), (sip::JIP, "206555"), (sip::HOP_COUNTER, "20")],
     );
     let o = decide(&e, DenyCheck::Miss);
     assert_eq!(
         o.answer.to_json(),
-        r#"{"risk_level":"low","route":"standard","risk_score":"0","reasons":"","policy_version":"builtin-2026.1"}"#
+        r#"{"risk_level":"low","route":"standard","risk_score":"0","reasons":"","policy_version":"builtin-2026.2"}"#
     );
 }
 
@@ -130,38 +131,64 @@ fn signal_caller_not_e164() {
     }
 }
 
+/// Connect does not document `P-Asserted-Identity`: a flow that passes it anyway changes nothing,
+/// and the record neither keeps it nor describes it.
 #[test]
-fn signal_p_asserted_identity_disagreeing_with_the_caller() {
-    let pai = |v| reasons_of(&call(Some(CALLER), &[(sip::P_ASSERTED_IDENTITY, v)]));
-    assert_eq!(pai("<sip:+19175550123@carrier.example;user=phone>"), ["pai_mismatch"]);
-    assert_eq!(pai("<tel:+1-917-555-0123>"), ["pai_mismatch"]);
+fn p_asserted_identity_is_not_a_signal_and_is_not_recorded() {
+    let pai = "P-Asserted-Identity";
+    let other = call(Some(CALLER), &[(pai, "<sip:+19175550123@carrier.example;user=phone>")]);
     assert_eq!(
-        pai("\"Jane\" <sip:+12065550100@carrier.example;user=phone>"),
+        reasons_of(&other),
+        Vec::<&str>::new(),
+        "another number is not a mismatch"
+    );
+    let withheld = call(None, &[(pai, "<sip:anonymous@anonymous.invalid>")]);
+    assert_eq!(
+        reasons_of(&withheld),
+        ["caller_missing"],
+        "nor is an anonymous one withheld"
+    );
+    let o = decide(&other, DenyCheck::Miss);
+    assert_eq!(o.record.call_attributes, CallAttributes::default());
+    let json = serde_json::to_string(&o.record).unwrap();
+    assert!(
+        !json.contains("pai") && !json.contains("Asserted") && !json.contains("9175550123"),
+        "{json}"
+    );
+}
+
+/// `From` is compared in any of its usual forms; what cannot be compared is no mismatch.
+#[test]
+fn from_is_compared_with_the_caller_in_its_usual_forms() {
+    let from = |v| reasons_of(&call(Some(CALLER), &[(sip::FROM, v)]));
+    assert_eq!(from("<tel:+1-917-555-0123>"), ["from_mismatch"]);
+    assert_eq!(
+        from("\"Jane\" <sip:+12065550100@carrier.example;user=phone>"),
         Vec::<&str>::new()
     );
     assert_eq!(
-        pai("<sip:2065550100@carrier.example>"),
+        from("<sip:2065550100@carrier.example>"),
         Vec::<&str>::new(),
         "national form agrees"
     );
     assert_eq!(
-        pai("<sip:0012065550100@carrier.example>"),
+        from("<sip:0012065550100@carrier.example>"),
         Vec::<&str>::new(),
         "with an 00 prefix"
     );
-    assert_eq!(pai("<sip:9175550123@carrier.example>"), ["pai_mismatch"]);
+    assert_eq!(from("<sip:9175550123@carrier.example>"), ["from_mismatch"]);
     assert_eq!(
-        pai("<sip:anonymous@anonymous.invalid>"),
+        from("<sip:anonymous@anonymous.invalid>"),
         Vec::<&str>::new(),
         "withheld is not spoofed"
     );
     assert_eq!(
-        pai("<sip:frontdesk@pbx.example>"),
+        from("<sip:frontdesk@pbx.example>"),
         Vec::<&str>::new(),
         "a user name cannot be compared"
     );
     assert_eq!(
-        pai("<sip:555@pbx.example>"),
+        from("<sip:555@pbx.example>"),
         Vec::<&str>::new(),
         "too few digits to compare"
     );
@@ -236,12 +263,32 @@ fn signal_jip_disagreeing_with_a_nanp_callers_area_code() {
 }
 
 #[test]
-fn signal_high_hop_count() {
+fn signal_hop_counter_fires_on_few_remaining_hops_by_default() {
     let hops = |v| reasons_of(&call(Some(CALLER), &[(sip::HOP_COUNTER, v)]));
-    assert_eq!(hops("6"), ["high_hop_count"]);
-    assert_eq!(hops("5"), Vec::<&str>::new(), "the policy's maximum itself is fine");
+    assert_eq!(hops("0"), ["hop_counter"], "AWS's example value");
+    assert_eq!(hops("5"), ["hop_counter"], "the threshold itself fires");
+    assert_eq!(hops("6"), Vec::<&str>::new());
+    assert_eq!(hops(" 31 "), Vec::<&str>::new());
     assert_eq!(hops("many"), Vec::<&str>::new());
     assert_eq!(hops("-1"), Vec::<&str>::new());
+}
+
+#[test]
+fn signal_hop_counter_follows_the_policys_direction_and_threshold() {
+    let mut doc: Value = serde_json::from_str(policy::BUILTIN_POLICY_JSON).unwrap();
+    doc["hop_counter"] = json!({"direction": "high", "threshold": 25});
+    let high = Policy::from_json(doc.to_string().as_bytes()).unwrap();
+    let decide_under = |hops: &str| {
+        let e = call(Some(CALLER), &[(sip::HOP_COUNTER, hops)]);
+        router().decide(&e, &CallFacts::from_event(&e), &DenyCheck::Miss, &high, Instant::now())
+    };
+    assert_eq!(decide_under("25").record.reasons, ["hop_counter"]);
+    assert_eq!(decide_under("30").record.risk_score, 20);
+    assert!(decide_under("24").record.reasons.is_empty());
+    assert!(
+        decide_under("0").record.reasons.is_empty(),
+        "a low value no longer fires"
+    );
 }
 
 #[test]
@@ -289,7 +336,7 @@ fn signals_add_up_are_capped_at_100_and_are_listed_in_a_fixed_order() {
     let o = decide(&fixture("sip-attributes-suspicious.json"), DenyCheck::Miss);
     assert_eq!(
         o.answer.get("reasons"),
-        Some("pai_mismatch.from_mismatch.oli_payphone.jip_mismatch.high_hop_count.intl_forwarding")
+        Some("from_mismatch.oli_payphone.jip_mismatch.hop_counter.intl_forwarding")
     );
     assert_eq!((o.record.risk_score, o.record.risk_level), (100, "high"));
 }
@@ -336,7 +383,7 @@ fn header_identities_parse_from_name_addr_addr_spec_and_tel_forms() {
 // ---- Answers, records and metrics. ----
 
 #[test]
-fn the_decision_record_carries_features_and_no_raw_number() {
+fn the_decision_record_carries_features_and_no_persons_number() {
     let o = decide(&fixture("sip-attributes-suspicious.json"), DenyCheck::Miss);
     let r = &o.record;
     assert_eq!(r.record, "fraud_decision");
@@ -349,10 +396,10 @@ fn the_decision_record_carries_features_and_no_raw_number() {
     );
     assert_eq!(
         (f.oli, f.oli_class, f.jip_matches, f.hop_count),
-        (Some(27), Some(OliClass::Payphone), Some(false), Some(9))
+        (Some(27), Some(OliClass::Payphone), Some(false), Some(1))
     );
     assert_eq!(
-        (f.pai, f.pai_matches, f.forwarding),
+        (f.from, f.from_matches, f.forwarding),
         (Some("number"), Some(false), Some("international"))
     );
     assert_eq!(
@@ -366,13 +413,171 @@ fn the_decision_record_carries_features_and_no_raw_number() {
         "+19175550123",
         "9175550123",
         "+447700900456",
-        "305555",
+        "7700900456",
+        "8005550199",
     ] {
         assert!(!json.contains(raw), "{raw} in {json}");
     }
     let v: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["reasons"].as_array().unwrap().len(), 6);
+    assert_eq!(v["reasons"].as_array().unwrap().len(), 5);
     assert_eq!(v["features"]["oli_class"], "payphone");
+}
+
+fn phone_token(number: &str) -> String {
+    config().tokenizer.phone(number).unwrap().token
+}
+
+/// The attributes behind the score, kept for a model: every number as the lake's phone token, the
+/// line facts in clear.
+#[test]
+fn the_decision_record_keeps_the_documented_attributes_with_person_numbers_tokenized() {
+    let o = decide(&fixture("sip-attributes-suspicious.json"), DenyCheck::Miss);
+    let a = &o.record.call_attributes;
+    let expected = CallAttributes {
+        p_charge_info: Some(phone_token("+19175550123")),
+        from: Some(phone_token("+19175550123")),
+        to: Some(phone_token("+18005550199")),
+        isup_oli: Some("27".into()),
+        jip: Some("305555".into()),
+        hop_counter: Some("1".into()),
+        originating_switch: Some("555".into()),
+        originating_trunk: Some("0099".into()),
+        call_forwarding_indicator: Some(phone_token("+447700900456")),
+        calling_party_address: Some(phone_token("+12125550147")),
+        called_party_address: Some(phone_token("+18005550199")),
+    };
+    assert_eq!(a, &expected);
+    assert_eq!(
+        a.calling_party_address, o.record.features.caller_token,
+        "the caller's token joins with features.caller_token (and ctr)"
+    );
+    let json = serde_json::to_value(&o.record).unwrap();
+    assert_eq!(json["call_attributes"]["isup_oli"], "27");
+    assert_eq!(json["call_attributes"].as_object().unwrap().len(), 11);
+    for raw in [
+        "2125550147",
+        "9175550123",
+        "7700900456",
+        "Caller",
+        "tag=",
+        "carrier.example",
+    ] {
+        assert!(!json["call_attributes"].to_string().contains(raw), "{raw} in {json}");
+    }
+    let chat = decide(&fixture("chat-contact.json"), DenyCheck::NoNumber);
+    assert_eq!(
+        serde_json::to_value(&chat.record).unwrap()["call_attributes"],
+        json!({})
+    );
+}
+
+#[test]
+fn aws_documented_example_values_are_kept_and_scored() {
+    let e = fixture("aws-documented-telephony-attributes.json");
+    let o = decide(&e, DenyCheck::Miss);
+    // The guide's example Hop-Counter, 0, is few remaining hops; its forwarding number is in the
+    // dialled number's country.
+    assert_eq!(o.record.reasons, ["hop_counter"]);
+    assert_eq!(o.record.features.forwarding, Some("domestic"));
+    let a = &o.record.call_attributes;
+    assert_eq!(
+        (a.isup_oli.as_deref(), a.jip.as_deref(), a.hop_counter.as_deref()),
+        (Some("00"), Some("212555"), Some("0"))
+    );
+    assert_eq!(
+        (a.originating_switch.as_deref(), a.originating_trunk.as_deref()),
+        (Some("710"), Some("0235"))
+    );
+    let documented = phone_token("+15555555555");
+    assert_eq!(a.call_forwarding_indicator.as_deref(), Some(documented.as_str()));
+    assert_eq!(
+        a.calling_party_address.as_deref(),
+        Some(documented.as_str()),
+        "15555555555;noa=4"
+    );
+    assert_eq!(a.called_party_address.as_deref(), Some(documented.as_str()));
+    assert_eq!(
+        a.to,
+        Some(phone_token("+1234567890")),
+        "the dialled number, tokenized too"
+    );
+}
+
+#[test]
+fn party_addresses_with_an_international_nature_of_address_read_as_e164() {
+    assert_eq!(
+        HeaderIdentity::parse_party_address("15555555555;noa=4"),
+        Some(HeaderIdentity::Number("+15555555555".into()))
+    );
+    assert_eq!(
+        HeaderIdentity::parse_party_address("447700900123; NOA=4"),
+        Some(HeaderIdentity::Number("+447700900123".into()))
+    );
+    assert_eq!(
+        HeaderIdentity::parse_party_address("2065550100;noa=3"),
+        Some(HeaderIdentity::Digits("2065550100".into())),
+        "a national number stays national"
+    );
+    assert_eq!(
+        HeaderIdentity::parse_party_address("+12065550100"),
+        Some(HeaderIdentity::Number("+12065550100".into()))
+    );
+    // A null endpoint: the caller comes from Calling-Party-Address in the guide's format.
+    let e = call(
+        None,
+        &[(sip::CALLING_PARTY_ADDRESS, "12065550100;noa=4"), (sip::JIP, "305555")],
+    );
+    assert_eq!(reasons_of(&e), ["jip_mismatch"]);
+    assert_eq!(
+        decide(&e, DenyCheck::Miss).record.features.caller_token,
+        Some(phone_token(CALLER))
+    );
+    // The home country from Called-Party-Address when neither SystemEndpoint nor To is there.
+    let mut e = call(Some(CALLER), &[(sip::CALLED_PARTY_ADDRESS, "442079460000;noa=4")]);
+    e.contact_data.system_endpoint = None;
+    assert_eq!(CallFacts::from_event(&e).home_calling_code.as_deref(), Some("44"));
+}
+
+#[test]
+fn attributes_that_name_a_person_are_never_kept_in_clear() {
+    let tokenizer = &config().tokenizer;
+    let kept = |params: &[(&str, &str)]| CallAttributes::from_event(&call(Some(CALLER), params), tokenizer);
+    let a = kept(&[
+        (sip::FROM, "\"Jane Doe\" <sip:anonymous@anonymous.invalid>;tag=1"),
+        (sip::P_CHARGE_INFO, "<sip:2065550100@carrier.example>"),
+        (
+            sip::CALL_FORWARDING_INDICATOR,
+            "<sip:jane.doe@pbx.example>;reason=unconditional",
+        ),
+        (sip::TO, "<sip:+12065550188@carrier.example>"),
+        (sip::ORIGINATING_TRUNK, "+1 206 555 0199"),
+        (sip::JIP, "  212555  "),
+    ]);
+    assert_eq!(a.from.as_deref(), Some("anonymous"));
+    let p_charge = a.p_charge_info.unwrap();
+    assert!(
+        p_charge.starts_with("ph_"),
+        "national digits: a phone token, {p_charge}"
+    );
+    let forwarding = a.call_forwarding_indicator.unwrap();
+    assert!(
+        forwarding.starts_with("em_") || forwarding.starts_with("tx_"),
+        "{forwarding}"
+    );
+    assert_eq!(a.to, Some(phone_token("+12065550188")));
+    assert_eq!(
+        a.originating_trunk,
+        Some(phone_token("+12065550199")),
+        "a number where a trunk id belongs"
+    );
+    assert_eq!(a.jip.as_deref(), Some("212555"));
+    let long = "x".repeat(200);
+    assert_eq!(
+        kept(&[(sip::ORIGINATING_SWITCH, long.as_str())])
+            .originating_switch
+            .map(|s| s.len()),
+        Some(attributes::MAX_CLEAR_CHARS)
+    );
 }
 
 #[test]
@@ -384,7 +589,7 @@ fn metrics_count_decisions_per_level_and_per_reason() {
         .flat_map(|m| m.to_lines(0))
         .map(|l| serde_json::from_str(&l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1 + 6);
+    assert_eq!(lines.len(), 1 + 5);
     assert_eq!(
         (lines[0]["RiskLevel"].as_str(), lines[0]["Decision"].as_f64()),
         (Some("high"), Some(1.0))
@@ -415,7 +620,7 @@ fn an_event_that_is_not_a_contact_flow_event_degrades_to_the_safe_default() {
         .block_on(router().process(&event));
     assert_eq!(
         o.answer.to_json(),
-        r#"{"risk_level":"unknown","route":"standard","risk_score":"0","reasons":"degraded","policy_version":"builtin-2026.1"}"#
+        r#"{"risk_level":"unknown","route":"standard","risk_score":"0","reasons":"degraded","policy_version":"builtin-2026.2"}"#
     );
     assert_eq!((o.record.degraded, o.record.error), (true, Some("unrecognised_event")));
 }
@@ -468,7 +673,7 @@ async fn an_unreachable_deny_list_and_policy_cost_one_budget_and_fail_open() {
         "deny list and policy are awaited together"
     );
     assert_eq!(o.answer.get("risk_level"), Some("low"), "fails open");
-    assert_eq!(o.answer.get("policy_version"), Some("builtin-2026.1"));
+    assert_eq!(o.answer.get("policy_version"), Some("builtin-2026.2"));
     assert_eq!(o.record.features.deny_list, "unavailable");
 }
 

@@ -85,9 +85,11 @@ pub fn tables_markdown() -> String {
          tokens (`ph_…`) keyed by `PII_TOKEN_KEY`: the same number gives the same token in every table,\n\
          so tables join on them, but the number cannot be read back. `ctr.attributes` keeps attribute\n\
          values with anything that looks like a phone number, an email or a card number tokenized, and\n\
-         so do `ctr.tags`, `ctr.contact_details` and the values of `ctr.references`. One number is in\n\
-         clear: `ctr.system_endpoint_address`, the business's own number that the customer dialled\n\
-         (or the caller id of an outbound call), which identifies no person and which queries group by.\n\n",
+         so do `ctr.tags`, `ctr.contact_details` and the values of `ctr.references`;\n\
+         `fraud_decisions.call_attributes` keeps the telephony attributes a decision read with every\n\
+         number in them as its `ph_` token. One number is in clear: `ctr.system_endpoint_address`, the\n\
+         business's own number that the customer dialled (or the caller id of an outbound call), which\n\
+         identifies no person and which queries group by.\n\n",
     );
     out.push_str("| table | what it holds |\n|---|---|\n");
     for t in TABLES {
