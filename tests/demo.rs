@@ -2,6 +2,8 @@
 //! the local emulator. Every generated contact is in the lake or accounted for as failed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use connect_lake_e2e::function_binary;
 use lakectl::demo::{DemoOptions, DemoReport, run_on, summary};
 use lakectl::lake::{Lake, LakeNames, emulator_config};
@@ -462,4 +464,470 @@ async fn assert_lake_accounts_for_every_record(emulator: &Emulator, opts: &DemoO
         "{text}"
     );
     assert!(!text.contains("@example.com"), "no raw emails in the summary");
+}
+
+// ─── the demo's provisioning plays what template.yaml provisions ───────────────────────────────
+
+/// The stack name the demo plays: its queue, stream and bucket names start with it.
+const DEMO_STACK: &str = "connect-lake-demo";
+
+/// A table as a plan sees it: columns as (name, Glue type), and partition key names.
+type TableShape = (Vec<(String, String)>, Vec<String>);
+
+/// The facts a deployment and the demo must share, read either from `template.yaml` or from what
+/// the demo left in the emulator.
+#[derive(Debug, Clone, Default)]
+struct Plan {
+    /// The Glue database's name.
+    database: String,
+    /// Function fed by a queue → (key prefixes routed to that queue, receives before its DLQ).
+    routes: BTreeMap<String, (BTreeSet<String>, Option<u64>)>,
+    /// Keys of the config objects the flow functions read by default.
+    config_keys: BTreeSet<String>,
+    /// Table → (columns as name and Glue type, partition key names).
+    tables: BTreeMap<String, TableShape>,
+    /// Table → object key layouts (`ctr/year=*/month=*/day=*/hour=*/`); `{table}` stands for
+    /// the table a transform names (`!{partitionKeyFromLambda:table}`).
+    layouts: BTreeMap<String, BTreeSet<String>>,
+    /// Names of the Firehose delivery streams that wrote (demo) or are named (template).
+    streams: BTreeSet<String>,
+}
+
+/// `ctr/year=2026/month=03/day=08/hour=10/name` → `ctr/year=*/month=*/day=*/hour=*/`.
+fn layout_of_key(key: &str) -> String {
+    let (dir, _) = key.rsplit_once('/').unwrap_or(("", key));
+    dir.split('/')
+        .map(|segment| match segment.split_once('=') {
+            Some((name, _)) => format!("{name}=*"),
+            None => segment.to_owned(),
+        })
+        .map(|s| s + "/")
+        .collect()
+}
+
+/// A Firehose `Prefix` as a layout: `!{...}` values become `*`.
+fn layout_of_prefix(prefix: &str) -> String {
+    prefix
+        .trim_end_matches('/')
+        .split('/')
+        .map(|segment| {
+            if segment == "!{partitionKeyFromLambda:table}" {
+                "{table}".to_owned()
+            } else if let Some((name, value)) = segment.split_once('=')
+                && value.starts_with("!{")
+            {
+                format!("{name}=*")
+            } else {
+                segment.to_owned()
+            }
+        })
+        .map(|s| s + "/")
+        .collect()
+}
+
+fn template_plan(t: &template_check::Template) -> Plan {
+    use template_check::{Value, at, binary_name_for, getatt_target, intrinsic, plain_str, ref_target};
+    let sub_text = |v: &Value| -> Option<String> {
+        match intrinsic(v) {
+            Some((name, Value::String(s))) if name == "Sub" => Some(s.clone()),
+            _ => plain_str(v).map(str::to_owned),
+        }
+    };
+    let default = |parameter: &str| -> String {
+        t.section("Parameters")
+            .and_then(|p| at(p, &[parameter, "Default"]))
+            .and_then(plain_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut plan = Plan {
+        database: default("GlueDatabaseName"),
+        ..Plan::default()
+    };
+    // Queue logical id → the function its SQS event source feeds.
+    let mut fed: BTreeMap<String, String> = BTreeMap::new();
+    for (id, function) in t.resources_of_type("AWS::Serverless::Function") {
+        let events = at(function, &["Properties", "Events"]).and_then(Value::as_mapping);
+        for event in events.into_iter().flat_map(|m| m.values()) {
+            if let Some((queue, _)) = at(event, &["Properties", "Queue"]).and_then(getatt_target) {
+                fed.insert(queue.to_owned(), binary_name_for(id));
+            }
+        }
+        let variables = at(function, &["Properties", "Environment", "Variables"]);
+        for name in ["DENY_LIST_URI", "FRAUD_POLICY_URI"] {
+            // `!If [InLake, !Sub "s3://${LakeBucket}/config/...", !Ref ...Uri]`: the default.
+            let Some((_, Value::Sequence(args))) = variables.and_then(|v| v.get(name)).and_then(intrinsic) else {
+                continue;
+            };
+            if let Some(key) = args
+                .get(1)
+                .and_then(sub_text)
+                .and_then(|u| u.strip_prefix("s3://${LakeBucket}/").map(str::to_owned))
+            {
+                plan.config_keys.insert(key);
+            }
+        }
+    }
+    for (_, rule) in t.resources_of_type("AWS::Events::Rule") {
+        let Some(keys) =
+            at(rule, &["Properties", "EventPattern", "detail", "object", "key"]).and_then(Value::as_sequence)
+        else {
+            continue;
+        };
+        let prefixes: BTreeSet<String> = keys
+            .iter()
+            .filter_map(|k| k.get("prefix"))
+            .filter_map(|p| plain_str(p).map(str::to_owned).or_else(|| ref_target(p).map(default)))
+            .collect();
+        let targets = at(rule, &["Properties", "Targets"]).and_then(Value::as_sequence);
+        for target in targets.into_iter().flatten() {
+            let Some((queue, _)) = target.get("Arn").and_then(getatt_target) else {
+                continue;
+            };
+            let receives = t
+                .resource(queue)
+                .and_then(|q| at(q, &["Properties", "RedrivePolicy"]))
+                .filter(|r| r.get("deadLetterTargetArn").is_some())
+                .and_then(|r| r.get("maxReceiveCount"))
+                .and_then(Value::as_u64);
+            let function = fed
+                .get(queue)
+                .cloned()
+                .unwrap_or_else(|| format!("no function ({queue})"));
+            plan.routes.insert(function, (prefixes.clone(), receives));
+        }
+    }
+    for table in template_check::glue_tables(t).unwrap() {
+        plan.tables.insert(
+            table.name,
+            (
+                table.columns.into_iter().map(|c| (c.name, c.kind)).collect(),
+                table.partition_keys.into_iter().map(|c| c.name).collect(),
+            ),
+        );
+    }
+    for (_, stream) in t.resources_of_type("AWS::KinesisFirehose::DeliveryStream") {
+        let props = stream.get("Properties");
+        if let Some(name) = props.and_then(|p| p.get("DeliveryStreamName")).and_then(sub_text) {
+            plan.streams.insert(name.replace("${AWS::StackName}", DEMO_STACK));
+        }
+        let prefix = props
+            .and_then(|p| at(p, &["ExtendedS3DestinationConfiguration", "Prefix"]))
+            .and_then(plain_str);
+        if let Some(prefix) = prefix.filter(|p| !p.starts_with("raw/")) {
+            let layout = layout_of_prefix(prefix);
+            let table = layout.split('/').next().unwrap_or_default().to_owned();
+            plan.layouts.entry(table).or_default().insert(layout);
+        }
+    }
+    plan
+}
+
+async fn demo_plan(lake: &Lake) -> Plan {
+    let databases = lake.glue.get_databases().send().await.unwrap();
+    let names: Vec<&str> = databases.database_list().iter().map(|d| d.name()).collect();
+    let mut plan = Plan {
+        database: names.join(","),
+        ..Plan::default()
+    };
+    let notifications = lake
+        .s3
+        .get_bucket_notification_configuration()
+        .bucket(&lake.names.bucket)
+        .send()
+        .await
+        .unwrap();
+    for config in notifications.queue_configurations() {
+        let queue = config.queue_arn().rsplit(':').next().unwrap_or_default();
+        let function = queue
+            .strip_prefix(&format!("{DEMO_STACK}-"))
+            .unwrap_or(queue)
+            .to_owned();
+        let prefixes: Vec<String> = config
+            .filter()
+            .and_then(|f| f.key())
+            .map(|k| k.filter_rules())
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.name().map(|n| n.as_str().eq_ignore_ascii_case("prefix")) == Some(true))
+            .filter_map(|r| r.value().map(str::to_owned))
+            .collect();
+        let url = lake.queue_url(queue).await.unwrap();
+        let attributes = lake
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)
+            .send()
+            .await
+            .unwrap();
+        let receives = attributes
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy))
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+            .filter(|r| r["deadLetterTargetArn"].is_string())
+            .and_then(|r| number_or_string(&r["maxReceiveCount"]));
+        let route = plan.routes.entry(function).or_default();
+        route.0.extend(prefixes);
+        route.1 = receives;
+    }
+    plan.config_keys = lake.keys("config/").await.unwrap().into_iter().collect();
+    let tables = lake
+        .glue
+        .get_tables()
+        .database_name(&lake.names.database)
+        .send()
+        .await
+        .unwrap();
+    for table in tables.table_list() {
+        let columns = table
+            .storage_descriptor()
+            .map(|sd| sd.columns())
+            .unwrap_or_default()
+            .iter()
+            .map(|c| (c.name().to_owned(), c.r#type().unwrap_or_default().to_owned()))
+            .collect();
+        let partitions = table.partition_keys().iter().map(|c| c.name().to_owned()).collect();
+        plan.tables.insert(table.name().to_owned(), (columns, partitions));
+    }
+    for table in connect_lake::schema::TABLES {
+        for key in lake.keys(&format!("{}/", table.name)).await.unwrap() {
+            plan.layouts
+                .entry(table.name.to_owned())
+                .or_default()
+                .insert(layout_of_key(&key));
+            // Firehose names an object `<delivery stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid>`.
+            let file = key.rsplit('/').next().unwrap_or_default();
+            if table.storage == connect_lake::schema::Storage::Delivered
+                && let Some(at) = file.find("-1-20")
+            {
+                plan.streams.insert(file[..at].to_owned());
+            }
+        }
+    }
+    plan
+}
+
+fn number_or_string(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// The shared schema as a plan's table entry.
+fn schema_table(table: &connect_lake::schema::Table) -> TableShape {
+    (
+        table
+            .columns
+            .iter()
+            .map(|c| (c.name.to_owned(), c.kind.glue_type()))
+            .collect(),
+        connect_lake::schema::PARTITION_KEYS
+            .iter()
+            .map(|c| c.name.to_owned())
+            .collect(),
+    )
+}
+
+/// Where the template and the demo differ, and where either differs from the shared schema.
+fn plan_differences(template: &Plan, demo: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    if template.database != demo.database {
+        out.push(format!(
+            "database: template {:?}, demo {:?}",
+            template.database, demo.database
+        ));
+    }
+    for function in template
+        .routes
+        .keys()
+        .chain(demo.routes.keys())
+        .collect::<BTreeSet<_>>()
+    {
+        let (t, d) = (template.routes.get(function), demo.routes.get(function));
+        let (t_prefixes, d_prefixes) = (
+            t.map(|r| r.0.clone()).unwrap_or_default(),
+            d.map(|r| r.0.clone()).unwrap_or_default(),
+        );
+        for p in t_prefixes.difference(&d_prefixes) {
+            out.push(format!("{function}: the template routes {p} to it, the demo does not"));
+        }
+        for p in d_prefixes.difference(&t_prefixes) {
+            out.push(format!("{function}: the demo routes {p} to it, the template does not"));
+        }
+        let (t_receives, d_receives) = (t.and_then(|r| r.1), d.and_then(|r| r.1));
+        if t_receives != d_receives {
+            out.push(format!(
+                "{function}: its queue's dead-letter redrive after {t_receives:?} receives in the template, {d_receives:?} in the demo"
+            ));
+        }
+    }
+    if template.config_keys != demo.config_keys {
+        out.push(format!(
+            "config objects: template reads {:?}, demo provides {:?}",
+            template.config_keys, demo.config_keys
+        ));
+    }
+    let schema: BTreeMap<&str, _> = connect_lake::schema::TABLES
+        .iter()
+        .map(|t| (t.name, schema_table(t)))
+        .collect();
+    for (side, plan) in [("template", template), ("demo", demo)] {
+        for (name, table) in &plan.tables {
+            match schema.get(name.as_str()) {
+                None => out.push(format!("{side}: table {name} is not in the shared schema")),
+                Some(want) if want != table => out.push(format!(
+                    "{side}: table {name}'s columns or partition keys differ from the schema"
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    for (table, layouts) in &demo.layouts {
+        // The template's own prefix for the table; else the transform's, for a table it
+        // delivers (declared for its conversion); else the schema's layout.
+        let expected: BTreeSet<String> = if let Some(own) = template.layouts.get(table) {
+            own.clone()
+        } else if template.tables.contains_key(table)
+            && let Some(any) = template.layouts.get("{table}")
+        {
+            any.iter().map(|l| l.replace("{table}", table)).collect()
+        } else {
+            let values = connect_lake::schema::PartitionValues::for_instant(time::OffsetDateTime::UNIX_EPOCH);
+            BTreeSet::from([layout_of_key(&format!("{}x", values.prefix(table)))])
+        };
+        for layout in layouts.difference(&expected) {
+            out.push(format!("{table}: the demo writes {layout}, the template {expected:?}"));
+        }
+    }
+    let schema_layout = format!(
+        "{{table}}/{}",
+        connect_lake::schema::PARTITION_KEYS
+            .iter()
+            .map(|c| format!("{}=*/", c.name))
+            .collect::<String>()
+    );
+    for (table, layouts) in &template.layouts {
+        for layout in layouts {
+            if layout.replacen(table.as_str(), "{table}", 1) != schema_layout {
+                out.push(format!(
+                    "template: {layout} is not the schema's partition layout {schema_layout}"
+                ));
+            }
+        }
+    }
+    for stream in demo.streams.difference(&template.streams) {
+        out.push(format!(
+            "demo: objects written by {stream}, a delivery stream the template does not name"
+        ));
+    }
+    out
+}
+
+/// What `lakectl demo` provisions in the emulator (bucket routes to queues with their DLQs, the
+/// Glue database, config objects) and what its run leaves there (the cataloger's tables, the
+/// object layout, the delivery stream names) are what `template.yaml` provisions, and both agree
+/// with the shared schema. The comparison fails on a mutated template and on a mutated plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demos_provisioning_matches_the_template() {
+    let (emulator, _, _) = demo(40, 11).await;
+    let lake = Lake::new(&emulator_config(&emulator).await, LakeNames::default());
+    let template = template_check::Template::load().unwrap();
+    let expected = template_plan(&template);
+    let played = demo_plan(&lake).await;
+    // The comparison sees every kind of fact, not an empty plan.
+    assert_eq!(played.routes.len(), 2, "{played:?}");
+    assert!(played.tables.contains_key("ctr") && played.tables.contains_key("sentiment_turns"));
+    assert!(played.layouts.contains_key("fraud_decisions") && !played.streams.is_empty());
+    assert_eq!(expected.config_keys.len(), 2, "{expected:?}");
+    assert_eq!(plan_differences(&expected, &played), Vec::<String>::new());
+
+    // A mutated template: a curated prefix no longer routed, a redrive changed, a column type
+    // changed, an hour partition dropped from a delivery prefix.
+    let mut mutated = template_check::Template::load().unwrap();
+    let resources = mutated.resources_mut().unwrap();
+    resources.get_mut("CuratedObjectCreatedRule").unwrap()["Properties"]["EventPattern"]["detail"]["object"]["key"]
+        .as_sequence_mut()
+        .unwrap()
+        .retain(|p| p["prefix"].as_str() != Some("connect_flow_logs/"));
+    resources.get_mut("SentimentEnricherQueue").unwrap()["Properties"]["RedrivePolicy"]["maxReceiveCount"] =
+        template_check::Value::Number(3.into());
+    resources.get_mut("CtrTable").unwrap()["Properties"]["TableInput"]["StorageDescriptor"]["Columns"][0]["Type"] =
+        template_check::Value::from("int");
+    // Every transform-partitioned stream (ctr, agent events, metrics) loses its hour.
+    for (_, stream) in resources.iter_mut() {
+        let prefix = stream
+            .get_mut("Properties")
+            .and_then(|p| p.get_mut("ExtendedS3DestinationConfiguration"))
+            .and_then(|d| d.get_mut("Prefix"));
+        if let Some(prefix) = prefix
+            && let Some(text) = prefix
+                .as_str()
+                .filter(|p| p.starts_with("!{partitionKeyFromLambda:table}"))
+        {
+            *prefix = template_check::Value::from(text.replace("hour=!{partitionKeyFromLambda:hour}/", ""));
+        }
+    }
+    let differences = plan_differences(&template_plan(&mutated), &played);
+    for want in [
+        "s3-cataloger: the demo routes connect_flow_logs/ to it, the template does not",
+        "sentiment-enricher: its queue's dead-letter redrive after Some(3) receives in the template, Some(5) in the demo",
+        "template: table ctr's columns or partition keys differ from the schema",
+        "ctr: the demo writes ctr/year=*/month=*/day=*/hour=*/",
+        "template: {table}/year=*/month=*/day=*/ is not the schema's partition layout",
+    ] {
+        assert!(
+            differences.iter().any(|d| d.starts_with(want)),
+            "{want}\n{differences:#?}"
+        );
+    }
+
+    // A mutated plan: the emulator loses a route and the fraud policy, and a table a column.
+    use aws_sdk_s3::types::{NotificationConfiguration, QueueConfiguration};
+    let current = lake
+        .s3
+        .get_bucket_notification_configuration()
+        .bucket(&lake.names.bucket)
+        .send()
+        .await
+        .unwrap();
+    let kept: Vec<QueueConfiguration> = current
+        .queue_configurations()
+        .iter()
+        .filter(|c| {
+            let rules = c
+                .filter()
+                .and_then(|f| f.key())
+                .map(|k| k.filter_rules())
+                .unwrap_or_default();
+            !rules.iter().any(|r| r.value() == Some("fraud_decisions/"))
+        })
+        .cloned()
+        .collect();
+    lake.s3
+        .put_bucket_notification_configuration()
+        .bucket(&lake.names.bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .set_queue_configurations(Some(kept))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    lake.s3
+        .delete_object()
+        .bucket(&lake.names.bucket)
+        .key(&lake.names.policy_key)
+        .send()
+        .await
+        .unwrap();
+    let differences = plan_differences(&expected, &demo_plan(&lake).await);
+    for want in [
+        "s3-cataloger: the template routes fraud_decisions/ to it, the demo does not",
+        "config objects: template reads",
+    ] {
+        assert!(
+            differences.iter().any(|d| d.starts_with(want)),
+            "{want}\n{differences:#?}"
+        );
+    }
 }

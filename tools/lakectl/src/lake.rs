@@ -54,15 +54,21 @@ pub struct Delivered {
     pub conversion_failed: u64,
 }
 
-/// Curated table prefixes: new objects there are cataloged.
-pub const CATALOGED_PREFIXES: [&str; 6] = [
-    "ctr/",
-    "agent_events/",
-    "sentiment_turns/",
-    "contact_sentiment/",
-    "fraud_decisions/",
-    "contact_flow_logs/",
-];
+/// Curated table prefixes, one per table of the shared schema: new objects there are cataloged
+/// (the template's `CuratedObjectCreatedRule`).
+pub fn cataloged_prefixes() -> Vec<String> {
+    connect_lake::schema::TABLES
+        .iter()
+        .map(|t| format!("{}/", t.name))
+        .collect()
+}
+
+/// Where Contact Lens writes its analysis files when the instance's storage has no prefix (the
+/// template's `MediaObjectCreatedRule` routes it to the enricher beside recordings and transcripts).
+pub const CONTACT_LENS_PREFIX: &str = "Analysis/";
+
+/// Receives before a message moves to its queue's dead-letter queue, as the template's queues.
+pub const MAX_RECEIVE_COUNT: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {
@@ -130,7 +136,8 @@ impl Lake {
             .map_err(aws("CreateQueue"))?;
         let dlq_url = dlq.queue_url().unwrap_or_default().to_owned();
         let dlq_arn = self.queue_arn(&dlq_url).await?;
-        let redrive = json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}).to_string();
+        let redrive =
+            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT.to_string()}).to_string();
         let q = self
             .sqs
             .create_queue()
@@ -173,7 +180,8 @@ impl Lake {
     }
 
     /// The bucket, the Glue database, the two queues (each with a DLQ) fed by bucket
-    /// notifications, and the deny list and fraud policy objects.
+    /// notifications, and the deny list and fraud policy objects: what `template.yaml` provisions,
+    /// as `tests/demo.rs` (`the_demos_provisioning_matches_the_template`) checks.
     pub async fn provision(&self, deny_list: &str, policy: &str) -> Result<(), LakeError> {
         use aws_sdk_s3::types::{
             Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
@@ -215,10 +223,14 @@ impl Lake {
                 .map_err(aws("QueueConfiguration"))
         };
         let mut configs = Vec::new();
-        for prefix in CATALOGED_PREFIXES {
-            configs.push(rule(prefix, &catalog_arn)?);
+        for prefix in cataloged_prefixes() {
+            configs.push(rule(&prefix, &catalog_arn)?);
         }
-        for prefix in [n.transcripts_prefix.as_str(), n.recordings_prefix.as_str()] {
+        for prefix in [
+            n.transcripts_prefix.as_str(),
+            n.recordings_prefix.as_str(),
+            CONTACT_LENS_PREFIX,
+        ] {
             configs.push(rule(prefix, &enrich_arn)?);
         }
         self.s3
@@ -415,7 +427,7 @@ impl Lake {
     /// Plays an SQS event source mapping with `ReportBatchItemFailures`: receives up to ten
     /// messages at a time, invokes the function with them, deletes those it did not report as
     /// failures, and stops when the queue stays empty. Failed messages are left to become visible
-    /// again (and reach the DLQ after three receives), as in AWS.
+    /// again (and reach the DLQ after [`MAX_RECEIVE_COUNT`] receives), as in AWS.
     pub async fn drain(
         &self,
         queue: &str,
