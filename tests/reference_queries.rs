@@ -4,17 +4,23 @@
 //! `contact_lens_conversational_analytics`, and every figure equals what the generator's own
 //! contacts say. The demo size splits some contacts' copies across Firehose requests, so older
 //! copies are in the lake and the views must keep only the latest.
+//!
+//! A second, small lake holds outbound-campaign contact records (backfilled from the documented
+//! full-fields CTR) and Connect's native flow logs: AWS's campaign and flow-time metrics, in the
+//! reference queries' form, run through the real `lakectl query` over `contact_record` and
+//! `contact_flow_events`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 
 use connect_lake_e2e::function_binary;
 use lake_query::LakeQuery;
 use lakectl::demo::{DemoOptions, DemoReport, run_on};
 use lakectl::generate::{Generator, INSTANCE_ID, TrafficOptions};
 use lakectl::lake::emulator_config;
-use lambda_harness::Emulator;
-use serde_json::Value;
+use lambda_harness::{Emulator, workspace_root};
+use serde_json::{Value, json};
 
 /// A size and seed at which Firehose batching puts some older copies in the lake (tests/demo.rs).
 const CONTACTS: usize = 777;
@@ -111,8 +117,11 @@ async fn managed_lake_metrics_on_the_views_equal_the_generators_contacts() {
     assert!(report.older_copies_in_lake > 0, "older copies reached the lake");
     let config = emulator_config(&emulator).await;
     let lake = LakeQuery::connect(&config, "connect_lake").await.unwrap();
+    // The demo feeds no native flow logs, so contact_flow_events (over connect_flow_logs) is not
+    // offered; the campaign test below has it.
     for view in lake_query::views::VIEWS {
-        assert!(lake.tables().iter().any(|t| t == view.name), "{} is offered", view.name);
+        let offered = lake.tables().iter().any(|t| t == view.name);
+        assert_eq!(offered, view.name != "contact_flow_events", "{} offered", view.name);
     }
     let contacts = truth();
     assert_eq!(contacts.len(), CONTACTS);
@@ -334,4 +343,341 @@ async fn assert_conversational_analytics(lake: &LakeQuery, report: &DemoReport, 
             "average {k} sentiment: view {g}, contact_sentiment × 5 {w}"
         );
     }
+}
+
+/// The documented full-fields CTR's instance (functions/firehose-transform/testdata).
+const CAMPAIGN_INSTANCE: &str = "aaaaaaaa-bbbb-cccc-dddd-111111111111";
+const INSTANCE_ARN: &str = "arn:aws:connect:us-west-2:012345678901:instance/aaaaaaaa-bbbb-cccc-dddd-111111111111";
+const FLOW_1: &str = "f1000000-0000-4000-8000-000000000001";
+const FLOW_2: &str = "f2000000-0000-4000-8000-000000000002";
+const QUEUE: &str = "aaaaaaaa-bbbb-cccc-dddd-111111111111";
+const CONTACT_A: &str = "b7c8d9e0-1f2a-4b3c-8d4e-5f6a7b8c9d0e";
+const CONTACT_B: &str = "c0ffee00-0000-4000-8000-00000000000b";
+const CONTACT_C: &str = "c0ffee00-0000-4000-8000-00000000000c";
+const CONTACT_D: &str = "c0ffee00-0000-4000-8000-00000000000d";
+/// Flow logs of a contact whose contact record never arrived.
+const CONTACT_E: &str = "c0ffee00-0000-4000-8000-00000000000e";
+
+/// Four contacts from the documented full-fields CTR (campaign a1b2…, HUMAN_ANSWERED): A as
+/// documented; B the same campaign, VOICEMAIL_BEEP, 7 s of agent pause; C another campaign,
+/// HUMAN_ANSWERED; D inbound, no campaign and no detection status.
+fn campaign_ctrs() -> Vec<Value> {
+    let path = workspace_root().join("functions/firehose-transform/testdata/ctr-voice-full-fields.json");
+    let a: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    assert_eq!(a["ContactId"], CONTACT_A);
+    let mut b = a.clone();
+    b["ContactId"] = json!(CONTACT_B);
+    b["AnsweringMachineDetectionStatus"] = json!("VOICEMAIL_BEEP");
+    b["Agent"]["AgentPauseDuration"] = json!(7);
+    let mut c = a.clone();
+    c["ContactId"] = json!(CONTACT_C);
+    c["Campaign"] = json!({"CampaignId": "f00dcafe-0000-4000-8000-000000000000"});
+    let mut d = a.clone();
+    d["ContactId"] = json!(CONTACT_D);
+    d["InitiationMethod"] = json!("INBOUND");
+    let fields = d.as_object_mut().unwrap();
+    fields.remove("Campaign");
+    fields.remove("AnsweringMachineDetectionStatus");
+    vec![a, b, c, d]
+}
+
+/// One native flow-log line, in the documented format (ContactFlowId is the flow's ARN).
+fn flow_log(contact: &str, flow: &str, block: &str, at: &str, parameters: Value, results: Option<&str>) -> Value {
+    let mut line = json!({
+        "ContactId": contact,
+        "ContactFlowId": format!("{INSTANCE_ARN}/contact-flow/{flow}"),
+        "ContactFlowName": if flow == FLOW_1 { "Outbound campaign" } else { "Survey" },
+        "ContactFlowModuleType": block,
+        "Identifier": format!("{block} {at}"),
+        "Timestamp": format!("2019-08-13T{at}Z"),
+        "Parameters": parameters,
+    });
+    if let Some(r) = results {
+        line["Results"] = json!(r);
+    }
+    line
+}
+
+/// A: flow 1 sets and transfers to the queue (0.9 s). B: flow 1 → flow 2 → back to flow 1
+/// (1.5 s, 1.4 s, 0.5 s). C: flow 1's transfer to the queue fails, then a disconnect (2.5 s, no
+/// next resource). E: flow 1 (1.0 s), no contact record.
+fn flow_logs() -> Vec<Value> {
+    let none = json!({});
+    let queue = json!({"QueueId": format!("{INSTANCE_ARN}/queue/{QUEUE}")});
+    let to = |flow: &str| json!({"ContactFlowId": format!("{INSTANCE_ARN}/contact-flow/{flow}")});
+    let logging = json!({"LoggingBehavior": "Enable"});
+    vec![
+        flow_log(
+            CONTACT_A,
+            FLOW_1,
+            "SetLoggingBehavior",
+            "20:33:23.100",
+            logging.clone(),
+            None,
+        ),
+        flow_log(CONTACT_A, FLOW_1, "SetQueue", "20:33:23.400", queue.clone(), None),
+        flow_log(CONTACT_A, FLOW_1, "Transfer", "20:33:24.000", queue.clone(), None),
+        flow_log(
+            CONTACT_B,
+            FLOW_1,
+            "SetLoggingBehavior",
+            "20:40:00.000",
+            logging.clone(),
+            None,
+        ),
+        flow_log(CONTACT_B, FLOW_1, "TransferToFlow", "20:40:01.500", to(FLOW_2), None),
+        flow_log(
+            CONTACT_B,
+            FLOW_2,
+            "PlayPrompt",
+            "20:40:01.600",
+            json!({"Text": "One question"}),
+            None,
+        ),
+        flow_log(CONTACT_B, FLOW_2, "TransferToFlow", "20:40:03.000", to(FLOW_1), None),
+        flow_log(
+            CONTACT_B,
+            FLOW_1,
+            "PlayPrompt",
+            "20:40:03.100",
+            json!({"Text": "Goodbye"}),
+            None,
+        ),
+        flow_log(CONTACT_B, FLOW_1, "Disconnect", "20:40:03.600", none.clone(), None),
+        flow_log(
+            CONTACT_C,
+            FLOW_1,
+            "CheckAttribute",
+            "20:50:00.000",
+            json!({"Operator": "Equals"}),
+            Some("NoMatch"),
+        ),
+        flow_log(CONTACT_C, FLOW_1, "Transfer", "20:50:02.000", queue, Some("Error")),
+        flow_log(CONTACT_C, FLOW_1, "Disconnect", "20:50:02.500", none, None),
+        flow_log(CONTACT_E, FLOW_1, "SetLoggingBehavior", "20:55:00.000", logging, None),
+        flow_log(
+            CONTACT_E,
+            FLOW_1,
+            "PlayPrompt",
+            "20:55:01.000",
+            json!({"Text": "Hello"}),
+            None,
+        ),
+    ]
+}
+
+/// `lakectl query SQL` as a user runs it: the real binary, JSON output.
+fn lakectl_query(emulator: &Emulator, sql: &str) -> Vec<Value> {
+    let out = std::process::Command::new(function_binary("lakectl"))
+        .args(["query", "--database", "connect_lake", "--output", "json", sql])
+        .envs(emulator.env())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("lakectl runs");
+    assert!(out.status.success(), "{sql}\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_columns_and_flow_events_answer_the_reference_metrics_through_lakectl_query() {
+    let emulator = Emulator::start().await.expect("moto starts");
+    let (config, s3, _glue) = connect_lake_e2e::empty_lake(&emulator).await;
+
+    // The contact records, backfilled (transformed, Parquet, cataloged) as a user loads history.
+    let dir = std::env::temp_dir().join(format!("connect-lake-reference-campaigns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("campaign-contacts.jsonl");
+    let mut body = Vec::new();
+    for ctr in campaign_ctrs() {
+        serde_json::to_writer(&mut body, &ctr).unwrap();
+        body.push(b'\n');
+    }
+    std::fs::write(&input, body).unwrap();
+    let report = lakectl::backfill::Backfill::new(&config, connect_lake_e2e::backfill_options(&dir, input))
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    assert_eq!((report.records, report.ok), (4, 4));
+
+    // Connect's flow logs as the delivery stream writes them: gzip JSON lines, arrival hour.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for line in flow_logs() {
+        serde_json::to_writer(&mut gz, &line).unwrap();
+        gz.write_all(b"\n").unwrap();
+    }
+    let key = "connect_flow_logs/year=2019/month=08/day=13/hour=20/connect-flow-logs-1-2019-08-13-20-56-00.gz";
+    s3.put_object()
+        .bucket("lake")
+        .key(key)
+        .body(gz.finish().unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    let cataloger = s3_cataloger::Cataloger::new(
+        aws_sdk_glue::Client::new(&config),
+        s3_cataloger::Config {
+            lake_bucket: "lake".into(),
+            database: "connect_lake".into(),
+            format: connect_lake::config::LakeFormat::Parquet,
+            metrics_namespace: "ConnectLake".into(),
+        },
+    );
+    let event = json!({"Records": [{
+        "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "lake"}, "object": {"key": key, "size": 1}},
+    }]});
+    cataloger.process(&event).await.0.unwrap();
+
+    // Outbound campaign metrics, in the reference queries' form ("Campaign contacts", "Human
+    // answered"), on contact_record.
+    let window = "disconnect_timestamp >= TIMESTAMP '2019-08-13 00:00:00' \
+                  AND disconnect_timestamp < TIMESTAMP '2019-08-14 00:00:00'";
+    let got = lakectl_query(
+        &emulator,
+        &format!(
+            "SELECT campaign_id, COUNT(*) AS campaign_contacts, \
+                    SUM(CASE WHEN answering_machine_detection_status = 'HUMAN_ANSWERED' THEN 1 ELSE 0 END) \
+                      AS human_answered \
+             FROM contact_record WHERE {window} AND campaign_id IS NOT NULL \
+               AND instance_id = '{CAMPAIGN_INSTANCE}' GROUP BY campaign_id ORDER BY campaign_id"
+        ),
+    );
+    let figures: Vec<(String, f64, f64)> = got
+        .iter()
+        .map(|r| {
+            (
+                text(&r["campaign_id"]),
+                num(&r["campaign_contacts"]),
+                num(&r["human_answered"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        figures,
+        [
+            ("a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d".to_owned(), 2.0, 1.0),
+            ("f00dcafe-0000-4000-8000-000000000000".to_owned(), 1.0, 1.0),
+        ]
+    );
+    let got = lakectl_query(
+        &emulator,
+        "SELECT contact_id, agent_pause_duration_ms, element_at(segment_attribute, 'connect:Subtype') AS subtype, \
+                answering_machine_detection_status AS amd \
+         FROM contact_record ORDER BY contact_id",
+    );
+    let pause: Vec<(String, f64)> = got
+        .iter()
+        .map(|r| (text(&r["contact_id"]), num(&r["agent_pause_duration_ms"])))
+        .collect();
+    assert_eq!(
+        pause,
+        [
+            (CONTACT_A.to_owned(), 0.0),
+            (CONTACT_B.to_owned(), 7000.0),
+            (CONTACT_C.to_owned(), 0.0),
+            (CONTACT_D.to_owned(), 0.0)
+        ]
+    );
+    assert!(got.iter().all(|r| r["subtype"] == "connect:Telephony"), "{got:?}");
+    assert_eq!(got[3]["amd"], Value::Null, "D carries no detection status");
+
+    // Flow metrics, in the reference queries' form: flows started and average flow time per flow.
+    let got = lakectl_query(
+        &emulator,
+        &format!(
+            "SELECT flow_resource_id, COUNT(*) AS flows_started, \
+                    AVG(date_diff('millisecond', start_timestamp, end_timestamp)) / 1000.0 AS avg_flow_time_sec \
+             FROM contact_flow_events \
+             WHERE start_timestamp >= TIMESTAMP '2019-08-13 00:00:00' \
+               AND start_timestamp < TIMESTAMP '2019-08-14 00:00:00' \
+               AND end_timestamp IS NOT NULL AND instance_id = '{CAMPAIGN_INSTANCE}' \
+             GROUP BY flow_resource_id ORDER BY flow_resource_id"
+        ),
+    );
+    let figures: Vec<(String, f64, f64)> = got
+        .iter()
+        .map(|r| {
+            (
+                text(&r["flow_resource_id"]),
+                num(&r["flows_started"]),
+                num(&r["avg_flow_time_sec"]),
+            )
+        })
+        .collect();
+    assert_eq!(figures.len(), 2, "{got:?}");
+    assert_eq!((figures[0].0.as_str(), figures[0].1), (FLOW_1, 5.0));
+    assert!(
+        (figures[0].2 - 1.28).abs() < 1e-9,
+        "flow 1: (0.9 + 1.5 + 0.5 + 2.5 + 1.0) / 5 s, got {}",
+        figures[0].2
+    );
+    assert_eq!((figures[1].0.as_str(), figures[1].1), (FLOW_2, 1.0));
+    assert!((figures[1].2 - 1.4).abs() < 1e-9, "flow 2: 1.4 s, got {}", figures[1].2);
+
+    // Each execution, with what it went to next and what the contact record adds.
+    let got = lakectl_query(
+        &emulator,
+        "SELECT contact_id, flow_resource_id, module_resource_id, resource_type, next_resource_type, \
+                next_flow_resource_id, next_queue_resource_id, channel, initiation_method, sub_type, \
+                aws_account_id, instance_arn, event_id, start_timestamp, year, month, day, hour \
+         FROM contact_flow_events WHERE year = '2019' AND month = '08' AND day = '13' \
+         ORDER BY start_timestamp",
+    );
+    let opt = |v: &Value| v.as_str().map(str::to_owned);
+    let events: Vec<[Option<String>; 6]> = got
+        .iter()
+        .map(|r| {
+            [
+                opt(&r["contact_id"]),
+                opt(&r["flow_resource_id"]),
+                opt(&r["next_resource_type"]),
+                opt(&r["next_flow_resource_id"]),
+                opt(&r["next_queue_resource_id"]),
+                opt(&r["initiation_method"]),
+            ]
+        })
+        .collect();
+    let s = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        events,
+        [
+            [s(CONTACT_A), s(FLOW_1), s("queue"), None, s(QUEUE), s("OUTBOUND")],
+            [s(CONTACT_B), s(FLOW_1), s("flow"), s(FLOW_2), None, s("OUTBOUND")],
+            [s(CONTACT_B), s(FLOW_2), s("flow"), s(FLOW_1), None, s("OUTBOUND")],
+            [s(CONTACT_B), s(FLOW_1), None, None, None, s("OUTBOUND")],
+            [s(CONTACT_C), s(FLOW_1), None, None, None, s("OUTBOUND")],
+            [s(CONTACT_E), s(FLOW_1), None, None, None, None],
+        ],
+        "{got:#?}"
+    );
+    for r in &got {
+        assert_eq!(r["resource_type"], "flow");
+        assert_eq!(r["module_resource_id"], Value::Null);
+        assert_eq!(r["aws_account_id"], "012345678901");
+        assert_eq!(r["instance_arn"], INSTANCE_ARN);
+        assert_eq!(
+            (&r["year"], &r["month"], &r["day"], &r["hour"]),
+            (&json!("2019"), &json!("08"), &json!("13"), &json!("20"))
+        );
+        if r["contact_id"] == CONTACT_E {
+            assert_eq!(
+                (&r["channel"], &r["sub_type"]),
+                (&Value::Null, &Value::Null),
+                "no contact record"
+            );
+        } else {
+            assert_eq!(
+                (&r["channel"], &r["sub_type"]),
+                (&json!("VOICE"), &json!("connect:Telephony"))
+            );
+        }
+    }
+    assert_eq!(
+        got[0]["event_id"],
+        format!("{CONTACT_A}/{FLOW_1}/2019-08-13T20:33:23.100Z")
+    );
+    let ids: BTreeSet<&str> = got.iter().filter_map(|r| r["event_id"].as_str()).collect();
+    assert_eq!(ids.len(), got.len(), "event_id is unique");
+    std::fs::remove_dir_all(&dir).ok();
 }

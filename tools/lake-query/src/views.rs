@@ -53,6 +53,12 @@ pub static VIEWS: &[View] = &[
         sql: include_str!("../../../views/contact_lens_conversational_analytics.sql"),
         description: "Amazon Connect managed-lake contact_lens_conversational_analytics, from contact_sentiment",
     },
+    View {
+        name: "contact_flow_events",
+        file: "views/contact_flow_events.sql",
+        sql: include_str!("../../../views/contact_flow_events.sql"),
+        description: "Amazon Connect managed-lake contact_flow_events: flow executions from connect_flow_logs",
+    },
 ];
 
 /// The view called `name`.
@@ -226,6 +232,7 @@ mod tests {
             deps["contact_lens_conversational_analytics"],
             ["contact_sentiment", "contact_record"]
         );
+        assert_eq!(deps["contact_flow_events"], ["connect_flow_logs", "contact_record"]);
         for (i, v) in VIEWS.iter().enumerate() {
             for dep in &deps[v.name] {
                 if let Some(j) = VIEWS.iter().position(|w| w.name == *dep) {
