@@ -269,6 +269,50 @@ async fn managed_lake_metrics_on_the_views_equal_the_generators_contacts() {
     }
     assert_close("maximum queued time (s)", &keyed(&got, "queue_id", "max_s"), &want);
 
+    // Outbound campaign columns: campaign contacts and human-answered calls per detection status,
+    // and contacts per channel subtype (segment_attribute), as the generator sent them.
+    let got = rows(
+        &lake,
+        "SELECT answering_machine_detection_status AS amd, COUNT(*) AS n, COUNT(DISTINCT campaign_id) AS campaigns \
+         FROM contact_record WHERE campaign_id IS NOT NULL GROUP BY answering_machine_detection_status",
+    )
+    .await;
+    let campaign = |c: &&Value| c["Campaign"]["CampaignId"].is_string();
+    let want = sums(
+        contacts
+            .iter()
+            .filter(campaign)
+            .map(|c| (text(&c["AnsweringMachineDetectionStatus"]), 1.0)),
+    );
+    assert!(
+        want.get("HUMAN_ANSWERED").is_some_and(|n| *n > 0.0),
+        "the demo sends campaign calls"
+    );
+    assert_close(
+        "campaign contacts per detection status",
+        &keyed(&got, "amd", "n"),
+        &want,
+    );
+    let distinct: BTreeSet<String> = contacts
+        .iter()
+        .filter(campaign)
+        .map(|c| text(&c["Campaign"]["CampaignId"]))
+        .collect();
+    let got_campaigns: f64 = got.iter().map(|r| num(&r["campaigns"])).sum();
+    assert_eq!(got_campaigns as usize, distinct.len(), "campaign ids");
+    let got = rows(
+        &lake,
+        "SELECT element_at(segment_attribute, 'connect:Subtype') AS subtype, COUNT(*) AS n \
+         FROM contact_record GROUP BY element_at(segment_attribute, 'connect:Subtype')",
+    )
+    .await;
+    let want = sums(
+        contacts
+            .iter()
+            .map(|c| (text(&c["SegmentAttributes"]["connect:Subtype"]["ValueString"]), 1.0)),
+    );
+    assert_close("contacts per channel subtype", &keyed(&got, "subtype", "n"), &want);
+
     assert_conversational_analytics(&lake, &report, &contacts).await;
 }
 
