@@ -954,30 +954,25 @@ impl Generator {
         );
         let mut oli = "00";
         let mut jip = format!("{area}555");
-        let mut hops = self.rng.random_range(1..4).to_string();
-        let mut pai = format!("<sip:{number}@carrier.example;user=phone>");
+        // ISUP's hop counter counts down from the carrier's start value (25-31 is common): a
+        // direct call arrives with most hops left, a call bounced through many switches with few.
+        let mut hops = self.rng.random_range(20..31).to_string();
         let mut forwarding = String::new();
         match caller {
             Caller::DenyListed => number = DENY_LISTED[self.rng.random_range(0..DENY_LISTED.len())].to_owned(),
             Caller::Suspicious => {
                 oli = ["27", "29", "70", "62"][self.rng.random_range(0..4)];
                 jip = "305555".to_owned();
-                hops = self.rng.random_range(8..20).to_string();
-                pai = format!(
-                    "<sip:+1917555{:04}@carrier.example;user=phone>",
-                    self.rng.random_range(0..10_000)
-                );
+                hops = self.rng.random_range(0..4).to_string();
             }
             Caller::Withheld => {
                 number = "anonymous".to_owned();
-                pai = "<sip:anonymous@anonymous.invalid>".to_owned();
             }
             Caller::InternationalForwarding => {
                 forwarding = "<sip:+447700900456@gw.carrier.example>;reason=unconditional;counter=1".to_owned();
             }
             Caller::HighRiskCountry => {
                 number = format!("+88234{:06}", self.rng.random_range(0..1_000_000));
-                pai = format!("<sip:{number}@carrier.example;user=phone>");
             }
             Caller::Benign | Caller::Chat => {}
         }
@@ -986,7 +981,6 @@ impl Generator {
             params.insert("ISUP-OLI".into(), json!(oli));
             params.insert("JIP".into(), json!(jip));
             params.insert("Hop-Counter".into(), json!(hops));
-            params.insert("P-Asserted-Identity".into(), json!(pai));
             params.insert(
                 "From".into(),
                 json!(format!("\"Caller\" <sip:{number}@carrier.example>;tag=a{index}")),
