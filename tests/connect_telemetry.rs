@@ -424,7 +424,7 @@ async fn backfilled_metrics_streamed_metrics_and_native_flow_logs_answer_both_na
         .send()
         .await
         .unwrap();
-    let cataloger = s3_cataloger_for(&config);
+    let cataloger = connect_lake_e2e::lake_cataloger(&config);
     let records: Vec<Value> = [stream_key, flow_key]
         .iter()
         .map(|k| {
@@ -468,16 +468,4 @@ async fn backfilled_metrics_streamed_metrics_and_native_flow_logs_answer_both_na
     assert_eq!(main["contacts_logged"], 2);
     assert_eq!(main["error_blocks_logged"], 2);
     assert_eq!(main["contacts_with_error_logged"], 2);
-}
-
-fn s3_cataloger_for(config: &aws_config::SdkConfig) -> s3_cataloger::Cataloger {
-    s3_cataloger::Cataloger::new(
-        aws_sdk_glue::Client::new(config),
-        s3_cataloger::Config {
-            lake_bucket: "lake".into(),
-            database: "connect_lake".into(),
-            format: LakeFormat::Parquet,
-            metrics_namespace: "ConnectLake".into(),
-        },
-    )
 }

@@ -363,33 +363,8 @@ async fn decision_records_read_back_through_glue_with_their_call_attributes() {
     assert_eq!(decisions.len(), fixtures.len());
 
     let (config, s3, _glue) = connect_lake_e2e::empty_lake(&emulator).await;
-    let mut lines = Vec::new();
-    for d in &decisions {
-        serde_json::to_writer(&mut lines, d).unwrap();
-        lines.push(b'\n');
-    }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, &lines).unwrap();
     let key = "fraud_decisions/year=2026/month=03/day=04/hour=05/fraud-decisions-1-2026-03-04-05-10-00.gz";
-    s3.put_object()
-        .bucket("lake")
-        .key(key)
-        .body(gz.finish().unwrap().into())
-        .send()
-        .await
-        .unwrap();
-    let cataloger = s3_cataloger::Cataloger::new(
-        aws_sdk_glue::Client::new(&config),
-        s3_cataloger::Config {
-            lake_bucket: "lake".into(),
-            database: "connect_lake".into(),
-            format: connect_lake::config::LakeFormat::Parquet,
-            metrics_namespace: "ConnectLake".into(),
-        },
-    );
-    let event = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-        "s3": {"bucket": {"name": "lake"}, "object": {"key": key, "size": 1}}}]});
-    cataloger.process(&event).await.0.unwrap();
+    connect_lake_e2e::put_and_catalog(&config, &s3, key, &decisions).await;
 
     let lake = lake_query::LakeQuery::connect(&config, "connect_lake").await.unwrap();
     let result = lake

@@ -12,7 +12,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should say where
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 
 use connect_lake_e2e::function_binary;
 use lake_query::LakeQuery;
@@ -545,33 +544,8 @@ async fn campaign_columns_and_flow_events_answer_the_reference_metrics_through_l
     assert_eq!((report.records, report.ok), (4, 4));
 
     // Connect's flow logs as the delivery stream writes them: gzip JSON lines, arrival hour.
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    for line in flow_logs() {
-        serde_json::to_writer(&mut gz, &line).unwrap();
-        gz.write_all(b"\n").unwrap();
-    }
     let key = "connect_flow_logs/year=2019/month=08/day=13/hour=20/connect-flow-logs-1-2019-08-13-20-56-00.gz";
-    s3.put_object()
-        .bucket("lake")
-        .key(key)
-        .body(gz.finish().unwrap().into())
-        .send()
-        .await
-        .unwrap();
-    let cataloger = s3_cataloger::Cataloger::new(
-        aws_sdk_glue::Client::new(&config),
-        s3_cataloger::Config {
-            lake_bucket: "lake".into(),
-            database: "connect_lake".into(),
-            format: connect_lake::config::LakeFormat::Parquet,
-            metrics_namespace: "ConnectLake".into(),
-        },
-    );
-    let event = json!({"Records": [{
-        "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-        "s3": {"bucket": {"name": "lake"}, "object": {"key": key, "size": 1}},
-    }]});
-    cataloger.process(&event).await.0.unwrap();
+    connect_lake_e2e::put_and_catalog(&config, &s3, key, &flow_logs()).await;
 
     // Outbound campaign metrics, in the reference queries' form ("Campaign contacts", "Human
     // answered"), on contact_record.

@@ -48,6 +48,44 @@ pub async fn empty_lake(
     (config, s3, glue)
 }
 
+/// The s3-cataloger as the template configures it for a Parquet lake over [`empty_lake`].
+pub fn lake_cataloger(config: &aws_config::SdkConfig) -> s3_cataloger::Cataloger {
+    s3_cataloger::Cataloger::new(
+        aws_sdk_glue::Client::new(config),
+        s3_cataloger::Config {
+            lake_bucket: "lake".into(),
+            database: "connect_lake".into(),
+            format: connect_lake::config::LakeFormat::Parquet,
+            metrics_namespace: "ConnectLake".into(),
+        },
+    )
+}
+
+/// `rows` as a delivery stream writes a JSON table's object (gzip, one JSON document a line) at
+/// `key` in [`empty_lake`]'s bucket, then cataloged as the s3-cataloger does on its notification.
+pub async fn put_and_catalog(
+    config: &aws_config::SdkConfig,
+    s3: &aws_sdk_s3::Client,
+    key: &str,
+    rows: &[serde_json::Value],
+) {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for row in rows {
+        serde_json::to_writer(&mut gz, row).unwrap();
+        std::io::Write::write_all(&mut gz, b"\n").unwrap();
+    }
+    s3.put_object()
+        .bucket("lake")
+        .key(key)
+        .body(gz.finish().unwrap().into())
+        .send()
+        .await
+        .unwrap();
+    let event = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "lake"}, "object": {"key": key, "size": 1}}}]});
+    lake_cataloger(config).process(&event).await.0.unwrap();
+}
+
 /// The latest copy of each of `contacts` generated contacts (seed `seed`), as a JSON-lines file
 /// in a fresh folder named after `label`. Returns the folder and the file.
 pub fn contacts_file(label: &str, contacts: usize, seed: u64) -> (PathBuf, PathBuf) {
