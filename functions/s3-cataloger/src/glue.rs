@@ -15,6 +15,8 @@ use aws_sdk_glue::error::{BuildError, SdkError};
 use aws_sdk_glue::operation::batch_create_partition::BatchCreatePartitionError;
 use aws_sdk_glue::operation::create_table::CreateTableError;
 use aws_sdk_glue::operation::get_table::GetTableError;
+use aws_sdk_glue::operation::update_table::UpdateTableError;
+use aws_sdk_glue::types::Table as GlueTable;
 use aws_sdk_glue::types::{Column, PartitionError, PartitionInput, SerDeInfo, StorageDescriptor, TableInput};
 use connect_lake::config::LakeFormat;
 use connect_lake::schema::Table;
@@ -137,8 +139,8 @@ pub fn partition_input(table_sd: &StorageDescriptor, partition: &PartitionRef, b
 /// What `GetTable` said about a table.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup {
-    /// The table exists; its storage descriptor, when it has one.
-    Found(Option<Box<StorageDescriptor>>),
+    /// The table exists, as Glue holds it.
+    Found(Box<GlueTable>),
     /// `EntityNotFoundException`: the table, or its whole database, does not exist.
     NotFound,
 }
@@ -149,9 +151,7 @@ pub enum Lookup {
 /// Any failure other than the table not existing, after the SDK's retries.
 pub async fn get_table(glue: &Client, database: &str, name: &str) -> Result<Lookup, SdkError<GetTableError>> {
     match glue.get_table().database_name(database).name(name).send().await {
-        Ok(out) => Ok(Lookup::Found(
-            out.table.and_then(|t| t.storage_descriptor).map(Box::new),
-        )),
+        Ok(out) => Ok(out.table.map_or(Lookup::NotFound, |t| Lookup::Found(Box::new(t)))),
         Err(e)
             if e.as_service_error()
                 .is_some_and(GetTableError::is_entity_not_found_exception) =>
@@ -160,6 +160,55 @@ pub async fn get_table(glue: &Client, database: &str, name: &str) -> Result<Look
         }
         Err(e) => Err(e),
     }
+}
+
+/// The columns of `ours` (the shared schema's) that `existing` (a table's columns in Glue) lacks,
+/// matched by name without regard to case, as Glue stores them lower-cased. A column both have is
+/// never changed, even when its type differs: Glue's readers keep what they were given.
+pub fn missing_columns(existing: &[Column], ours: &[Column]) -> Vec<Column> {
+    ours.iter()
+        .filter(|c| !existing.iter().any(|e| e.name.eq_ignore_ascii_case(&c.name)))
+        .cloned()
+        .collect()
+}
+
+/// The `UpdateTable` input that appends `added` to `table`'s columns and keeps everything else it
+/// has: its parameters, partition keys, storage format and location, whoever created it.
+///
+/// # Errors
+/// A [`BuildError`] if Glue's table has no name (Glue always gives one).
+pub fn appended_table_input(table: &GlueTable, added: Vec<Column>) -> Result<TableInput, BuildError> {
+    let mut sd = table
+        .storage_descriptor
+        .clone()
+        .unwrap_or_else(|| StorageDescriptor::builder().build());
+    sd.columns.get_or_insert_with(Vec::new).extend(added);
+    TableInput::builder()
+        .name(table.name())
+        .set_description(table.description.clone())
+        .set_owner(table.owner.clone())
+        .retention(table.retention)
+        .storage_descriptor(sd)
+        .set_partition_keys(table.partition_keys.clone())
+        .set_view_original_text(table.view_original_text.clone())
+        .set_view_expanded_text(table.view_expanded_text.clone())
+        .set_table_type(table.table_type.clone())
+        .set_parameters(table.parameters.clone())
+        .set_target_table(table.target_table.clone())
+        .build()
+}
+
+/// `UpdateTable`.
+///
+/// # Errors
+/// Any failure, after the SDK's retries.
+pub async fn update_table(glue: &Client, database: &str, input: TableInput) -> Result<(), SdkError<UpdateTableError>> {
+    glue.update_table()
+        .database_name(database)
+        .table_input(input)
+        .send()
+        .await
+        .map(|_| ())
 }
 
 /// What `CreateTable` did.

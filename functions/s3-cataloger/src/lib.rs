@@ -79,6 +79,8 @@ pub struct Registration {
     pub cached: u64,
     pub failed: u64,
     pub tables_created: u64,
+    /// Tables whose columns were extended to the shared schema's.
+    pub tables_updated: u64,
     /// Sources that asked for a partition that could not be registered.
     pub failed_sources: BTreeSet<Source>,
     /// The first failure, for the function error of a direct event.
@@ -111,6 +113,7 @@ pub struct Stats {
     pub partitions_cached: u64,
     pub partitions_failed: u64,
     pub tables_created: u64,
+    pub tables_updated: u64,
 }
 
 impl Stats {
@@ -127,6 +130,7 @@ impl Stats {
             partitions_cached: registration.cached,
             partitions_failed: registration.failed,
             tables_created: registration.tables_created,
+            tables_updated: registration.tables_updated,
         }
     }
 
@@ -142,6 +146,7 @@ impl Stats {
         totals.count("PartitionsCached", self.partitions_cached);
         totals.count("PartitionsFailed", self.partitions_failed);
         totals.count("TablesCreated", self.tables_created);
+        totals.count("TablesUpdated", self.tables_updated);
         totals.count("MessagesMalformed", self.malformed_messages);
         totals.count("MessagesFailed", self.failed_messages);
         let mut sets = vec![totals];
@@ -216,6 +221,7 @@ impl Cataloger {
                 cached = stats.partitions_cached,
                 failed = stats.partitions_failed,
                 tables_created = stats.tables_created,
+                tables_updated = stats.tables_updated,
                 failed_messages = stats.failed_messages,
                 "invocation done"
             ),
@@ -345,14 +351,16 @@ impl Cataloger {
         };
         let ours = glue::storage_descriptor(table, lake_bucket, *format).map_err(definition)?;
         let sd = match glue::get_table(&self.glue, database, table.name).await {
-            Ok(Lookup::Found(Some(sd))) => *sd,
-            Ok(Lookup::Found(None)) => {
-                tracing::warn!(
-                    table = table.name,
-                    "table has no storage descriptor; partitions use the shared schema's"
-                );
-                ours
-            }
+            Ok(Lookup::Found(found)) => match found.storage_descriptor.clone() {
+                Some(sd) => self.add_missing_columns(table, &found, sd, &ours, out).await?,
+                None => {
+                    tracing::warn!(
+                        table = table.name,
+                        "table has no storage descriptor; partitions use the shared schema's"
+                    );
+                    ours
+                }
+            },
             Ok(Lookup::NotFound) => {
                 let input = glue::table_input(table, ours.clone(), *format).map_err(definition)?;
                 match glue::create_table(&self.glue, database, input).await {
@@ -377,6 +385,37 @@ impl Cataloger {
         };
         self.cache().tables.insert(table.name, sd.clone());
         Ok(sd)
+    }
+
+    /// A table that exists but lacks columns the shared schema has gained since it was created
+    /// (a deployed lake after an upgrade) gets them appended with `UpdateTable`, so readers see the
+    /// new fields and the partitions registered from now on carry them. Columns are only ever
+    /// added: a column Glue has is kept as it is, and nothing else of the table changes. Returns
+    /// the storage descriptor partitions are registered with.
+    async fn add_missing_columns(
+        &self,
+        table: &'static Table,
+        found: &aws_sdk_glue::types::Table,
+        sd: StorageDescriptor,
+        ours: &StorageDescriptor,
+        out: &mut Registration,
+    ) -> Result<StorageDescriptor, CatalogError> {
+        let added = glue::missing_columns(sd.columns(), ours.columns());
+        if added.is_empty() {
+            return Ok(sd);
+        }
+        let names: Vec<String> = added.iter().map(|c| c.name.clone()).collect();
+        let input = glue::appended_table_input(found, added).map_err(|e| CatalogError::Definition {
+            table: table.name,
+            message: e.to_string(),
+        })?;
+        let updated = input.storage_descriptor.clone().unwrap_or(sd);
+        glue::update_table(&self.glue, &self.config.database, input)
+            .await
+            .map_err(|e| CatalogError::glue("UpdateTable", table.name, &e))?;
+        out.tables_updated += 1;
+        tracing::info!(table = table.name, columns = ?names, "columns added to the table");
+        Ok(updated)
     }
 
     /// One `BatchCreatePartition` call, and what became of each partition in it.

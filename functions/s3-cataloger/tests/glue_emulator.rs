@@ -329,6 +329,84 @@ async fn a_table_the_template_created_keeps_its_own_storage_descriptor() {
     );
 }
 
+/// A lake deployed before the schema gained columns: the table is extended, once, by appending
+/// exactly the missing columns; what it had (columns, their types, parameters, format) stays.
+#[tokio::test]
+async fn a_table_created_before_the_schema_grew_gains_the_new_columns_and_keeps_the_rest() {
+    let lake = Lake::with_database().await;
+    let mut sd = glue::storage_descriptor(&CTR, BUCKET, LakeFormat::Json).unwrap();
+    let all = sd.columns.take().unwrap();
+    // An older `ctr`: the schema's first ten columns, one with a type the schema no longer uses.
+    let mut old: Vec<_> = all[..10].to_vec();
+    old[1].r#type = Some("varchar(64)".to_owned());
+    sd.columns = Some(old.clone());
+    let mut input = glue::table_input(&CTR, sd, LakeFormat::Json).unwrap();
+    input
+        .parameters
+        .get_or_insert_default()
+        .insert("owner_note".into(), "kept".into());
+    lake.glue
+        .create_table()
+        .database_name(DATABASE)
+        .table_input(input)
+        .send()
+        .await
+        .unwrap();
+    lake.log.take();
+
+    let event = json!({"Records": [fixture("direct-s3-put")["Records"][0].clone()]});
+    let cataloger = lake.cataloger(LakeFormat::Parquet);
+    let stats = run_ok(&cataloger, &event).await;
+    assert_eq!(
+        (stats.tables_created, stats.tables_updated, stats.partitions_created),
+        (0, 1, 1)
+    );
+    let calls = lake.log.take();
+    assert_eq!(count(&calls, "UpdateTable"), 1, "{calls:?}");
+
+    let table = lake.table("ctr").await;
+    let got: Vec<(&str, &str)> = table
+        .storage_descriptor()
+        .unwrap()
+        .columns()
+        .iter()
+        .map(|c| (c.name(), c.r#type().unwrap_or_default()))
+        .collect();
+    let want: Vec<(&str, &str)> = old
+        .iter()
+        .chain(&all[10..])
+        .map(|c| (c.name(), c.r#type().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        got, want,
+        "old columns first and unchanged, then the new ones in schema order"
+    );
+    assert_eq!(
+        table.parameters().unwrap().get("owner_note").map(String::as_str),
+        Some("kept")
+    );
+    assert_eq!(
+        table
+            .storage_descriptor()
+            .and_then(|s| s.serde_info())
+            .and_then(|s| s.serialization_library()),
+        Some("org.openx.data.jsonserde.JsonSerDe"),
+        "the table's own format stays"
+    );
+    let partitions = lake.partitions("ctr", None).await;
+    assert_eq!(
+        partitions[0].storage_descriptor().unwrap().columns().len(),
+        all.len(),
+        "the new partition carries every column"
+    );
+
+    // The table is complete now: another container neither updates nor asks twice.
+    let again = json!({"Records": [fixture("direct-s3-put")["Records"][0].clone()]});
+    let stats = run_ok(&lake.cataloger(LakeFormat::Parquet), &again).await;
+    assert_eq!(stats.tables_updated, 0);
+    assert_eq!(count(&lake.log.take(), "UpdateTable"), 0);
+}
+
 #[tokio::test]
 async fn a_missing_database_is_reported_clearly_and_fails_every_contributing_message() {
     let lake = Lake::start().await;

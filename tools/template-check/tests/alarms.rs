@@ -36,6 +36,7 @@ const NO_ALARM: &[(&str, &str)] = &[
     ),
     ("PartitionsCached", "progress"),
     ("TablesCreated", "progress"),
+    ("TablesUpdated", "progress"),
     ("FlowStep", "volume, per flow and step"),
     (
         "DenyListHit",

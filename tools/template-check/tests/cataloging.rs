@@ -96,7 +96,12 @@ fn routing_problems(t: &Template) -> Vec<String> {
 }
 
 /// The Glue actions the cataloger needs, each of which must cover every table of the schema.
-const GLUE_TABLE_ACTIONS: [&str; 3] = ["glue:GetTable", "glue:CreateTable", "glue:BatchCreatePartition"];
+const GLUE_TABLE_ACTIONS: [&str; 4] = [
+    "glue:GetTable",
+    "glue:CreateTable",
+    "glue:UpdateTable",
+    "glue:BatchCreatePartition",
+];
 
 fn permission_problems(t: &Template) -> Vec<String> {
     let role = t

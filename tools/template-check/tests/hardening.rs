@@ -230,7 +230,12 @@ const GLUE_TABLE_ARN: &str = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::A
 fn cataloger_glue_problems(t: &Template) -> Vec<String> {
     let schema: BTreeSet<String> = connect_lake::schema::TABLES.iter().map(|t| t.name.to_owned()).collect();
     let mut out = Vec::new();
-    for action in ["glue:GetTable", "glue:CreateTable", "glue:BatchCreatePartition"] {
+    for action in [
+        "glue:GetTable",
+        "glue:CreateTable",
+        "glue:UpdateTable",
+        "glue:BatchCreatePartition",
+    ] {
         let statements: Vec<_> = policy_statements(t)
             .into_iter()
             .filter(|s| s.holder == "S3CatalogerRole" && s.is_allow() && actions(s.statement) == [action])
