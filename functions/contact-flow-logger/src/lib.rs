@@ -17,6 +17,12 @@
 //! key is listed in `PII_ATTRIBUTE_KEYS` (kept verbatim when it is in `CLEAR_ATTRIBUTE_KEYS`), and
 //! attributes are logged by key only. It carries `"record": "contact_flow_log"`, which the log subscription filters on to ship
 //! records into `contact_flow_logs/` in the lake.
+//!
+//! Where the logic lives: this file holds the whole function, [`Logger::handle`] (the one place
+//! metrics and the record are written) over [`Logger::process`], the pure core tests call. The
+//! pieces it shares with fraud-router are in the shared crate: the Connect event
+//! (`connect_lake::contact_flow`), the deny list and its cache (`deny_list`, `remote_config`) and
+//! the PII classifier (`pii`). `config.rs` reads the environment; `main.rs` only wires.
 
 mod config;
 

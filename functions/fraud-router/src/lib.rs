@@ -19,6 +19,12 @@
 //! "fraud_decision"`) with the facts behind it and the documented telephony attributes it read
 //! ([`attributes`], numbers tokenized), as training data for a fraud model, and counted in EMF
 //! metrics per level and per reason.
+//!
+//! Where the logic lives: [`signals`] turns the event into reason codes, [`policy`] turns codes into
+//! a score, level and route, and [`attributes`] is what the decision record keeps. This file holds
+//! [`Router::handle`] (the one place metrics and the record are written) over [`Router::process`],
+//! the core tests call, and the caches of the deny list and the policy. The Connect event and the
+//! deny list are shared with contact-flow-logger (`connect_lake::contact_flow`, `deny_list`).
 
 pub mod attributes;
 mod config;

@@ -14,6 +14,11 @@
 //!   With a direct S3 event the invocation fails instead, so Lambda's async retries and on-failure
 //!   destination apply. Keys that can never be registered (`month=13`) are logged and counted, not
 //!   failed: a retry would not help.
+//!
+//! Where the logic lives: [`plan`] reads the event into the partitions to register (pure), [`glue`]
+//! holds the table definitions from the shared schema and the thin Glue call sites, and this file
+//! holds [`Cataloger::handle`] (metrics, once per invocation) over [`Cataloger::process`], which
+//! decides what each Glue outcome means and keeps the warm container's cache.
 
 mod config;
 mod error;

@@ -15,6 +15,12 @@
 //! partitioned by the contact's time. The keys depend only on the contact and the source kind,
 //! so a replay overwrites. Object-level failures fail only their SQS message (or, invoked
 //! directly, the invocation, so S3's asynchronous retry runs); skips are counted, never failed.
+//!
+//! Where the logic lives: [`keys`] decides what an object is, [`transcript`] parses the three
+//! transcript shapes into turns, [`sentiment`] (with [`comprehend`], [`vader`] and [`chunk`]) scores
+//! them, [`rows`] builds the two tables' rows, [`transcribe`] starts jobs and [`contact_record`]
+//! reads the `ctr` row that decides a skip. This file holds [`handle`] (metrics, once per
+//! invocation) over [`process`], and [`process_object`], which one S3 object goes through.
 
 pub mod aws_error;
 pub mod chunk;
