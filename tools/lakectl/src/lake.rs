@@ -13,6 +13,7 @@ use connect_lake::s3_event::SqsBatchResponse;
 use lambda_harness::{Emulator, LocalFunction};
 use serde_json::{Value, json};
 
+use crate::aws_error::{AwsCallError, aws};
 use crate::firehose::Delivery;
 
 /// Names, as the template gives them (bucket names in the emulator need no account suffix).
@@ -72,16 +73,51 @@ pub const MAX_RECEIVE_COUNT: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LakeError {
-    #[error("AWS call {call} failed: {message}")]
-    Aws { call: &'static str, message: String },
+    #[error(transparent)]
+    Aws(#[from] AwsCallError),
+    /// A step the demo plays in place of AWS (gzip, record format conversion, a writer task).
+    #[error("{step} failed: {message}")]
+    Local { step: &'static str, message: String },
     #[error("function {0} failed: {1}")]
     Function(&'static str, String),
 }
 
-fn aws<E: std::fmt::Debug>(call: &'static str) -> impl FnOnce(E) -> LakeError {
-    move |e| LakeError::Aws {
-        call,
-        message: format!("{e:?}").chars().take(400).collect(),
+fn local<E: std::fmt::Display>(step: &'static str) -> impl FnOnce(E) -> LakeError {
+    move |e| LakeError::Local {
+        step,
+        message: e.to_string(),
+    }
+}
+
+/// The format of a table the catalog already has, read from its SerDe (Athena reads one format per
+/// table, so whatever writes to it must follow), with the SerDe's library name; `None` when the
+/// catalog has no such table. `backfill` and `metrics backfill` decide their format with it.
+///
+/// # Errors
+/// A GetTable call that fails for another reason than a missing table.
+pub async fn table_format(
+    glue: &aws_sdk_glue::Client,
+    database: &str,
+    table: &str,
+) -> Result<Option<(LakeFormat, String)>, AwsCallError> {
+    match glue.get_table().database_name(database).name(table).send().await {
+        Ok(out) => {
+            let serde = out
+                .table()
+                .and_then(|t| t.storage_descriptor())
+                .and_then(|sd| sd.serde_info())
+                .and_then(|s| s.serialization_library())
+                .unwrap_or_default()
+                .to_owned();
+            let format = if serde.to_ascii_lowercase().contains("parquet") {
+                LakeFormat::Parquet
+            } else {
+                LakeFormat::Json
+            };
+            Ok(Some((format, serde)))
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => Ok(None),
+        Err(e) => Err(aws("GetTable")(e)),
     }
 }
 
@@ -207,7 +243,7 @@ impl Lake {
             .map_err(aws("CreateDatabase"))?;
         let (_, catalog_arn) = self.queue(&n.catalog_queue).await?;
         let (_, enrich_arn) = self.queue(&n.enrich_queue).await?;
-        let rule = |prefix: &str, arn: &str| -> Result<QueueConfiguration, LakeError> {
+        let rule = |prefix: &str, arn: &str| -> Result<QueueConfiguration, AwsCallError> {
             let filter = NotificationConfigurationFilter::builder()
                 .key(
                     S3KeyFilter::builder()
@@ -302,10 +338,8 @@ impl Lake {
                 objects.push((name, rows.clone()));
                 continue;
             };
-            let converted = crate::convert::rows_to_parquet(schema_table, rows).map_err(|e| LakeError::Aws {
-                call: "record format conversion",
-                message: e.to_string(),
-            })?;
+            let converted =
+                crate::convert::rows_to_parquet(schema_table, rows).map_err(local("record format conversion"))?;
             delivered.conversion_failed += converted.failed.len() as u64;
             for failed in &converted.failed {
                 let line = crate::convert::error_record(failed, table, 1_772_928_000_000);
@@ -372,16 +406,8 @@ impl Lake {
         let mut objects = Vec::with_capacity(hours.len());
         for (i, (prefix, body)) in hours.into_iter().enumerate() {
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            gz.write_all(&body)
-                .and_then(|()| gz.flush())
-                .map_err(|e| LakeError::Aws {
-                    call: "gzip",
-                    message: e.to_string(),
-                })?;
-            let bytes = gz.finish().map_err(|e| LakeError::Aws {
-                call: "gzip",
-                message: e.to_string(),
-            })?;
+            gz.write_all(&body).and_then(|()| gz.flush()).map_err(local("gzip"))?;
+            let bytes = gz.finish().map_err(local("gzip"))?;
             objects.push((format!("{prefix}{stream}-1-2026-03-08-23-59-59-{i:012x}.gz"), bytes));
         }
         self.put_all(objects).await
@@ -395,10 +421,7 @@ impl Lake {
             if set.len() >= 8
                 && let Some(done) = set.join_next().await
             {
-                done.map_err(|e| LakeError::Aws {
-                    call: "PutObject",
-                    message: e.to_string(),
-                })??;
+                done.map_err(local("PutObject task"))??;
                 written += 1;
             }
             let s3 = self.s3.clone();
@@ -415,10 +438,7 @@ impl Lake {
             });
         }
         while let Some(done) = set.join_next().await {
-            done.map_err(|e| LakeError::Aws {
-                call: "PutObject",
-                message: e.to_string(),
-            })??;
+            done.map_err(local("PutObject task"))??;
             written += 1;
         }
         Ok(written)

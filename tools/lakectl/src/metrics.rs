@@ -481,32 +481,8 @@ impl MetricsBackfill {
     /// The format of `connect_metrics`: an existing catalog table's SerDe decides (Athena reads
     /// only one format per table); otherwise the configured one.
     async fn format(&self) -> Result<LakeFormat, MetricsError> {
-        let got = self
-            .glue
-            .get_table()
-            .database_name(&self.options.database)
-            .name(CONNECT_METRICS.name)
-            .send()
-            .await;
-        match got {
-            Ok(out) => {
-                let serde = out
-                    .table()
-                    .and_then(|t| t.storage_descriptor())
-                    .and_then(|sd| sd.serde_info())
-                    .and_then(|s| s.serialization_library())
-                    .unwrap_or_default();
-                Ok(if serde.to_ascii_lowercase().contains("parquet") {
-                    LakeFormat::Parquet
-                } else {
-                    LakeFormat::Json
-                })
-            }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => {
-                Ok(self.options.format)
-            }
-            Err(e) => Err(aws("GetTable")(e).into()),
-        }
+        let existing = crate::lake::table_format(&self.glue, &self.options.database, CONNECT_METRICS.name).await?;
+        Ok(existing.map_or(self.options.format, |(format, _)| format))
     }
 
     /// Writes each hour's rows to its object and registers the partitions.

@@ -5,7 +5,7 @@
 //! for the memory figure.
 
 use std::fmt;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -101,22 +101,8 @@ pub fn write_contacts(path: &Path, contacts: usize, days: u32, seed: u64) -> std
     let mut day = 0u32;
     while left > 0 {
         let n = per_day.min(left);
-        let day_seed = seed.wrapping_mul(1_000_003).wrapping_add(u64::from(day));
-        let options = TrafficOptions {
-            day: start.saturating_add(time::Duration::days(i64::from(day % days.max(1)))),
-            agent_events_per_contact: 0.0,
-            ..TrafficOptions::new(n, day_seed)
-        };
-        for c in Generator::new(day_seed)
-            .traffic(&options)
-            .ctrs
-            .iter()
-            .filter(|c| c.latest)
-        {
-            gz.write_all(&c.json)?;
-            gz.write_all(b"\n")?;
-            raw += c.json.len() as u64 + 1;
-        }
+        let date = start.saturating_add(time::Duration::days(i64::from(day % days.max(1))));
+        raw += write_day(&mut gz, date, n, seed, day)?.0;
         left -= n;
         day += 1;
     }
@@ -135,27 +121,38 @@ pub fn write_at_least(path: &Path, bytes: u64, per_day: usize, seed: u64) -> std
     let start = Date::from_calendar_date(2026, time::Month::January, 1).unwrap_or(Date::MIN);
     let (mut raw, mut contacts, mut day) = (0u64, 0usize, 0u32);
     while raw < bytes {
-        let day_seed = seed.wrapping_mul(1_000_003).wrapping_add(u64::from(day));
-        let options = TrafficOptions {
-            day: start.saturating_add(time::Duration::days(i64::from(day))),
-            agent_events_per_contact: 0.0,
-            ..TrafficOptions::new(per_day, day_seed)
-        };
-        for c in Generator::new(day_seed)
-            .traffic(&options)
-            .ctrs
-            .iter()
-            .filter(|c| c.latest)
-        {
-            gz.write_all(&c.json)?;
-            gz.write_all(b"\n")?;
-            raw += c.json.len() as u64 + 1;
-            contacts += 1;
-        }
+        let date = start.saturating_add(time::Duration::days(i64::from(day)));
+        let (day_raw, day_contacts) = write_day(&mut gz, date, per_day, seed, day)?;
+        raw += day_raw;
+        contacts += day_contacts;
         day += 1;
     }
     gz.finish()?.flush()?;
     Ok((contacts, day, raw, std::fs::metadata(path)?.len()))
+}
+
+/// One day of `n` contacts (their latest copies, no agent events) as JSON lines, seeded by the run's
+/// seed and the day's number. Returns the uncompressed bytes and the contacts written.
+fn write_day(gz: &mut impl Write, date: Date, n: usize, seed: u64, day: u32) -> std::io::Result<(u64, usize)> {
+    let day_seed = seed.wrapping_mul(1_000_003).wrapping_add(u64::from(day));
+    let options = TrafficOptions {
+        day: date,
+        agent_events_per_contact: 0.0,
+        ..TrafficOptions::new(n, day_seed)
+    };
+    let (mut raw, mut contacts) = (0u64, 0usize);
+    for c in Generator::new(day_seed)
+        .traffic(&options)
+        .ctrs
+        .iter()
+        .filter(|c| c.latest)
+    {
+        gz.write_all(&c.json)?;
+        gz.write_all(b"\n")?;
+        raw += c.json.len() as u64 + 1;
+        contacts += 1;
+    }
+    Ok((raw, contacts))
 }
 
 /// The figures `lakectl backfill` prints: records, objects, partitions and peak memory.

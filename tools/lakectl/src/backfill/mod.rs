@@ -477,26 +477,9 @@ impl Backfill {
             .iter()
             .filter(|t| t.storage == Storage::Delivered)
         {
-            let got = self
-                .glue
-                .get_table()
-                .database_name(&self.options.database)
-                .name(table.name)
-                .send()
-                .await;
-            let format = match got {
-                Ok(out) => {
-                    let serde = out
-                        .table()
-                        .and_then(|t| t.storage_descriptor())
-                        .and_then(|sd| sd.serde_info())
-                        .and_then(|s| s.serialization_library())
-                        .unwrap_or_default();
-                    let existing = if serde.to_ascii_lowercase().contains("parquet") {
-                        LakeFormat::Parquet
-                    } else {
-                        LakeFormat::Json
-                    };
+            let existing = crate::lake::table_format(&self.glue, &self.options.database, table.name).await?;
+            let format = match existing {
+                Some((existing, serde)) => {
                     if self.options.format_requested && existing != self.options.format {
                         return Err(BackfillError::Config(format!(
                             "table {} exists in Glue database {} as {existing:?} ({serde}); writing {:?} objects \
@@ -507,10 +490,7 @@ impl Backfill {
                     }
                     existing
                 }
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_not_found_exception()) => {
-                    self.options.format
-                }
-                Err(e) => return Err(aws("GetTable")(e).into()),
+                None => self.options.format,
             };
             formats.insert(table.name, format);
         }
