@@ -129,7 +129,7 @@ fn transform_with(env: &[(&str, &str)]) -> Vec<Value> {
         vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     let config = firehose_transform::Config::from_env(&vars).unwrap();
     let request: FirehoseRequest = serde_json::from_slice(&read(FIREHOSE_FIXTURE)).unwrap();
-    let (response, _) = firehose_transform::transform(request, &config).unwrap();
+    let response = firehose_transform::transform(request, &config).0.unwrap();
     rows(&response)
 }
 

@@ -418,33 +418,34 @@ fn process_all(
 pub fn handle(config: &Config, event: LambdaEvent<FirehoseRequest>) -> Result<Box<RawValue>, TransformError> {
     let request = event.payload;
     let invocation_id = request.invocation_id.clone();
-    let result = transform(request, config);
+    let (result, stats) = transform(request, config);
+    // A failed batch's metrics are written too: its records and bytes arrived, none was answered.
+    connect_lake::telemetry::emit(&stats.metrics(&config.metrics_namespace));
     match &result {
-        Ok((_, stats)) => {
-            connect_lake::telemetry::emit(&stats.metrics(&config.metrics_namespace));
-            tracing::info!(
-                invocation_id,
-                records_in = stats.records_in,
-                ok = stats.ok,
-                dropped = stats.dropped_total(),
-                failed = stats.failed_total(),
-                "batch transformed"
-            );
-        }
-        Err(e) => tracing::error!(invocation_id, error = %e, "batch failed"),
+        Ok(_) => tracing::info!(
+            invocation_id,
+            records_in = stats.records_in,
+            ok = stats.ok,
+            dropped = stats.dropped_total(),
+            failed = stats.failed_total(),
+            "batch transformed"
+        ),
+        Err(e) => tracing::error!(invocation_id, records_in = stats.records_in, error = %e, "batch failed"),
     }
-    let (response, _) = result?;
+    let response = result?;
     // to_json writes valid JSON by construction; serde_json is the fallback, never the norm.
     RawValue::from_string(response.to_json())
         .or_else(|_| serde_json::value::to_raw_value(&response))
         .map_err(|e| TransformError::Serialize(e.to_string()))
 }
 
-/// Transforms a whole batch. Every input record yields exactly one output record, in order.
+/// Transforms a whole batch. Every input record yields exactly one output record, in order. What
+/// the batch counted comes back beside the result, as every function's core returns it, so the
+/// handler writes the metrics of a failed batch too.
 ///
-/// # Errors
-/// [`TransformError::ResponseTooLarge`] only when even an all-failed response would not fit.
-pub fn transform(request: FirehoseRequest, cfg: &Config) -> Result<(FirehoseResponse, Stats), TransformError> {
+/// The result is [`TransformError::ResponseTooLarge`] only when even an all-failed response would
+/// not fit.
+pub fn transform(request: FirehoseRequest, cfg: &Config) -> (Result<FirehoseResponse, TransformError>, Stats) {
     let expected = cfg.expected_table(&request.delivery_stream_arn);
     let (mut outcomes, bytes_in) = process_all(&request.records, cfg, expected);
     let mut stats = Stats {
@@ -478,10 +479,11 @@ pub fn transform(request: FirehoseRequest, cfg: &Config) -> Result<(FirehoseResp
     let separators = request.records.len().saturating_sub(1);
     let mut reserved: usize = FirehoseResponse::ENVELOPE_BYTES + separators + floor.iter().sum::<usize>();
     if reserved > cfg.max_response_bytes {
-        return Err(TransformError::ResponseTooLarge {
+        let too_large = TransformError::ResponseTooLarge {
             needed: reserved,
             limit: cfg.max_response_bytes,
-        });
+        };
+        return (Err(too_large), stats);
     }
 
     let mut out = Vec::with_capacity(request.records.len());
@@ -539,7 +541,7 @@ pub fn transform(request: FirehoseRequest, cfg: &Config) -> Result<(FirehoseResp
         reserved += len;
         out.push(response_record);
     }
-    Ok((FirehoseResponse { records: out }, stats))
+    (Ok(FirehoseResponse { records: out }), stats)
 }
 
 #[cfg(test)]

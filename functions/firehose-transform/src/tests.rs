@@ -35,7 +35,12 @@ fn batch(records: Vec<FirehoseRecord>) -> FirehoseRequest {
 }
 
 fn run(records: Vec<FirehoseRecord>) -> (FirehoseResponse, Stats) {
-    transform(batch(records), &cfg()).unwrap()
+    answered(transform(batch(records), &cfg()))
+}
+
+/// A batch that must be answered: its response and what it counted.
+fn answered((result, stats): (Result<FirehoseResponse, TransformError>, Stats)) -> (FirehoseResponse, Stats) {
+    (result.unwrap(), stats)
 }
 
 fn row_of(r: &FirehoseResponseRecord) -> Value {
@@ -117,7 +122,7 @@ fn heartbeats_are_dropped_unless_kept() {
         ("AGENT_HEARTBEATS", "keep"),
     ])
     .unwrap();
-    let (resp, _) = transform(batch(vec![rec("hb", HEARTBEAT.as_bytes())]), &keep).unwrap();
+    let (resp, _) = answered(transform(batch(vec![rec("hb", HEARTBEAT.as_bytes())]), &keep));
     assert_eq!(resp.records[0].result, RecordResult::Ok);
     assert_eq!(row_of(&resp.records[0])["event_type"], "HEART_BEAT");
     let bad = Config::from_env(&[
@@ -281,8 +286,12 @@ fn when_even_an_all_failed_response_cannot_fit_the_invocation_fails() {
     let mut small = cfg();
     small.max_response_bytes = 1_000;
     let records = (0..3).map(|i| rec(&format!("r{i}"), VOICE.as_bytes())).collect();
-    let err = transform(batch(records), &small).unwrap_err();
+    let (result, stats) = transform(batch(records), &small);
+    let err = result.unwrap_err();
     assert!(matches!(err, TransformError::ResponseTooLarge { limit: 1_000, .. }));
+    // What arrived is still counted, so the failed batch shows in the metrics.
+    assert_eq!((stats.records_in, stats.ok), (3, 0));
+    assert!(stats.bytes_in > 0);
     let d: lambda_runtime::Diagnostic = err.into();
     assert_eq!(d.error_type, "ResponseTooLarge");
 }
@@ -450,7 +459,7 @@ fn a_record_of_the_other_kind_on_a_stream_with_an_expected_table_fails_with_its_
     let on = |stream: &str| {
         let mut request = batch(vec![rec("c", VOICE.as_bytes()), rec("e", STATE_CHANGE.as_bytes())]);
         request.delivery_stream_arn = format!("arn:aws:firehose:us-east-1:012345678901:deliverystream/{stream}");
-        transform(request, &cfg).unwrap()
+        answered(transform(request, &cfg))
     };
     let (ctr_stream, stats) = on("stack-ctr");
     assert_eq!(ctr_stream.records[0].result, RecordResult::Ok);

@@ -122,7 +122,7 @@ pub fn in_process_transform_ms(payload: &[u8], runs: usize) -> f64 {
         .filter_map(|_| {
             let request: firehose_transform::firehose::FirehoseRequest = serde_json::from_slice(payload).ok()?;
             let started = std::time::Instant::now();
-            let out = firehose_transform::transform(request, &config).ok()?;
+            let out = firehose_transform::transform(request, &config).0.ok()?;
             let elapsed = started.elapsed().as_secs_f64() * 1e3;
             std::hint::black_box(out);
             Some(elapsed)

@@ -138,7 +138,7 @@ mod tests {
     fn play(requests: &[FirehoseRequest], cfg: &firehose_transform::Config) -> (usize, usize, usize) {
         let (mut ok, mut dropped, mut failed) = (0, 0, 0);
         for request in requests {
-            let (response, _) = firehose_transform::transform(request.clone(), cfg).unwrap();
+            let response = firehose_transform::transform(request.clone(), cfg).0.unwrap();
             for r in response.records {
                 match r.result {
                     RecordResult::Ok => ok += 1,

@@ -936,8 +936,8 @@ impl Backfill {
             source_kinesis_stream_arn: None,
             records,
         };
-        let (response, stats) = firehose_transform::transform(request, &self.transform)
-            .map_err(|e| BackfillError::Transform(e.to_string()))?;
+        let (result, stats) = firehose_transform::transform(request, &self.transform);
+        let response = result.map_err(|e| BackfillError::Transform(e.to_string()))?;
         for (index, reason) in &stats.failures {
             let Some(record) = in_request.get(*index).and_then(|i| batch.get(*i)) else {
                 continue;
