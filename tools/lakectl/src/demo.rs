@@ -9,6 +9,11 @@
 //! 3. Transcripts (three formats) and recordings → SQS → `sentiment-enricher` (lexicon provider)
 //!    → sentiment tables in the lake → cataloged.
 //! 4. Contact-flow invocations → `contact-flow-logger` and `fraud-router`.
+//! 5. Connect's own telemetry, derived from the day's contacts ([`crate::generate::telemetry`]):
+//!    `AWS/Connect` metric-stream data points → `firehose-transform` on the metrics delivery
+//!    stream → `connect_metrics`; Connect's native flow logs, shipped as the log subscription
+//!    does → `connect_flow_logs`. Both cataloged.
+//! 6. Every named query of the template through the Glue catalog, and `lakectl report`'s page.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -19,7 +24,7 @@ use lambda_harness::{Emulator, EmulatorError, FunctionError, InvokeError, LocalF
 use serde_json::Value;
 
 use crate::firehose::{self, ContractError, Delivery};
-use crate::generate::{Caller, DENY_LISTED, Generator, TrafficOptions, TranscriptFormat};
+use crate::generate::{Caller, DENY_LISTED, Generator, TrafficOptions, TranscriptFormat, telemetry};
 use crate::lake::{DrainStats, Lake, LakeError, LakeNames, emulator_config};
 use crate::stream::{Expected, Stream};
 use connect_lake::config::LakeFormat;
@@ -158,13 +163,46 @@ pub struct DemoReport {
     pub fraud_levels: BTreeMap<String, usize>,
     pub fraud_reasons: BTreeMap<String, usize>,
     pub flow_errors: usize,
-    /// Stage 5: every named query of the template, run on the lake.
+    /// Stage 5: Connect's metrics and flow logs.
+    pub telemetry: TelemetryFigures,
+    /// Stage 6: every named query of the template, run on the lake.
     pub named_queries: Vec<crate::query::NamedRun>,
-    /// Named queries not run: they read a table the demo lake does not have (telemetry tables).
+    /// Named queries not run because they read a table the lake does not have: the demo feeds
+    /// every table, so it fails when this is not empty.
     pub named_queries_skipped: Vec<crate::query::NamedSkip>,
     pub consumption_elapsed: Duration,
     /// The report page written at the end, as `lakectl report` describes it.
     pub report: Option<String>,
+}
+
+/// Stage 5's figures: Connect's own telemetry in the lake.
+#[derive(Debug, Clone, Default)]
+pub struct TelemetryFigures {
+    /// Metric-stream data points played, per metric name.
+    pub data_points: BTreeMap<String, usize>,
+    /// firehose-transform's results on the metrics delivery stream, and the rows it delivered.
+    pub delivery: Delivery,
+    pub objects_written: usize,
+    /// `connect_metrics` rows and bytes read back from the lake.
+    pub metric_rows_in_lake: u64,
+    pub metric_bytes: u64,
+    /// Connect's flow-log records shipped, those whose block took its error branch, and the
+    /// `connect_flow_logs` rows read back from the lake.
+    pub flow_log_records: usize,
+    pub flow_log_error_blocks: usize,
+    pub flow_log_contacts: usize,
+    pub flow_log_rows_in_lake: u64,
+    pub figures: StageFigures,
+}
+
+/// The demo's stack name, and the delivery streams it plays, named as `template.yaml` names them.
+const STACK: &str = "connect-lake-demo";
+const METRICS_STREAM: &str = "connect-lake-demo-metrics";
+const CONNECT_FLOW_LOG_STREAM: &str = "connect-lake-demo-connect-flow-logs";
+
+/// firehose-transform's `EXPECTED_TABLES` as the template sets it, for the demo's stack.
+fn expected_tables() -> String {
+    format!("{STACK}-ctr=ctr,{STACK}-agent-events=agent_events,{METRICS_STREAM}=connect_metrics")
 }
 
 fn binary(opts: &DemoOptions, name: &str) -> PathBuf {
@@ -263,32 +301,19 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
     let stream = Stream::interleave(&traffic);
     report.heartbeats = stream.heartbeats();
     let name = "firehose-transform";
-    let transform = start(opts, name, common.clone()).await?;
+    let mut transform_env = common.clone();
+    transform_env.push(("EXPECTED_TABLES", expected_tables()));
+    let transform = start(opts, name, transform_env.clone()).await?;
     report.transform_init = transform.init;
     let requests = firehose::batches(&stream.records, firehose::DEFAULT_BATCH_BYTES, 1_772_928_000_000);
     let pb = bar(opts, stream.records.len() as u64, "1 firehose-transform");
     let started = Instant::now();
     for (batch, request) in requests.iter().enumerate() {
-        let body = serde_json::to_vec(request).unwrap_or_default();
-        report.transform.bytes += body.len() as u64;
-        let invocation = transform
-            .invoke(body, Duration::from_secs(60))
-            .await
-            .map_err(|source| DemoError::Invoke { name, source })?;
-        report.transform.function_time += invocation.round_trip;
-        let response = invocation
-            .response()
-            .map_err(|message| DemoError::FunctionError { name, message })?;
-        let mut delivered = Delivery::default();
-        delivered.add(request, response)?;
-        let written = lake
-            .deliver(&delivered, "connect-lake-demo-ctr", batch, opts.format)
-            .await?;
+        let target = (&lake, "connect-lake-demo-ctr", opts.format);
+        let (delivered, written) = play_request(&transform, request, batch, target, &mut report.transform).await?;
         report.objects_written += written.objects;
         report.conversion_failed += written.conversion_failed;
         report.delivery.merge(delivered);
-        report.transform.invocations += 1;
-        report.transform.records += request.records.len() as u64;
         pb.inc(request.records.len() as u64);
     }
     report.transform.elapsed = started.elapsed();
@@ -531,8 +556,6 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
     report.catalog.messages += shipped.messages;
     report.catalog.failed += shipped.failed;
     report.catalog.invocations += shipped.invocations;
-    report.partitions = lake.glue_partitions().await?;
-    drop(cataloger);
     if decisions.len() != opts.flow_events || flow_logs.len() != opts.flow_events || shipped.failed > 0 {
         return Err(DemoError::Lost(format!(
             "{} fraud decisions and {} flow-log records for {} invocations each; {} catalog messages failed",
@@ -549,7 +572,23 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
         )));
     }
 
-    // Stage 5: consumption. Every named query of template.yaml, unmodified, through the Glue
+    // Stage 5: Connect's own telemetry, derived from the day's contacts.
+    // Boxed, as run_on's future is large already: its callers keep it on their stack.
+    Box::pin(connect_telemetry(opts, &lake, &traffic, transform_env, &mut report)).await?;
+    let shipped = lake.drain(&names.catalog_queue, "s3-cataloger", &cataloger).await?;
+    report.catalog.messages += shipped.messages;
+    report.catalog.failed += shipped.failed;
+    report.catalog.invocations += shipped.invocations;
+    report.partitions = lake.glue_partitions().await?;
+    drop(cataloger);
+    if shipped.failed > 0 {
+        return Err(DemoError::Lost(format!(
+            "{} catalog messages of Connect's telemetry failed",
+            shipped.failed
+        )));
+    }
+
+    // Stage 6: consumption. Every named query of template.yaml, unmodified, through the Glue
     // catalog by a real SQL engine, for the demo's month.
     let started = Instant::now();
     let config = emulator_config(emulator).await;
@@ -558,6 +597,13 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
             .await
             .map_err(|e| DemoError::Query(e.to_string()))?;
     report.consumption_elapsed = started.elapsed();
+    if let Some(skip) = report.named_queries_skipped.first() {
+        return Err(DemoError::Query(format!(
+            "{} was not run: the lake has no {}",
+            skip.name,
+            skip.missing_tables.join(", ")
+        )));
+    }
     if let Some(out) = &opts.report {
         if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| DemoError::Query(format!("{}: {e}", dir.display())))?;
@@ -572,6 +618,126 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
         report.report = Some(written.to_string());
     }
     Ok(report)
+}
+
+/// Plays one transformation request: `firehose-transform` answers it, the response is checked
+/// against Firehose's contract, and its rows are delivered to `target` (the lake, the delivery
+/// stream's name, the format) as Firehose would. Adds the call to `figures`.
+async fn play_request(
+    transform: &LocalFunction,
+    request: &firehose_transform::firehose::FirehoseRequest,
+    batch: usize,
+    target: (&Lake, &str, LakeFormat),
+    figures: &mut StageFigures,
+) -> Result<(Delivery, crate::lake::Delivered), DemoError> {
+    const NAME: &str = "firehose-transform";
+    let body = serde_json::to_vec(request).unwrap_or_default();
+    figures.bytes += body.len() as u64;
+    let invocation = transform
+        .invoke(body, Duration::from_secs(60))
+        .await
+        .map_err(|source| DemoError::Invoke { name: NAME, source })?;
+    figures.function_time += invocation.round_trip;
+    let response = invocation
+        .response()
+        .map_err(|message| DemoError::FunctionError { name: NAME, message })?;
+    let mut delivered = Delivery::default();
+    delivered.add(request, response)?;
+    let (lake, stream, format) = target;
+    let written = lake.deliver(&delivered, stream, batch, format).await?;
+    figures.invocations += 1;
+    figures.records += request.records.len() as u64;
+    Ok((delivered, written))
+}
+
+/// Stage 5: the `AWS/Connect` metric stream's data points through `firehose-transform` on the
+/// metrics delivery stream (one data point per record, as the stream's deaggregation hands them
+/// over), delivered as Firehose would into `connect_metrics`; Connect's flow logs shipped as the
+/// log subscription would into `connect_flow_logs`. Everything written is read back.
+async fn connect_telemetry(
+    opts: &DemoOptions,
+    lake: &Lake,
+    traffic: &crate::generate::Traffic,
+    transform_env: Vec<(&'static str, String)>,
+    report: &mut DemoReport,
+) -> Result<(), DemoError> {
+    let started = Instant::now();
+    let blocks = telemetry::flow_logs(traffic);
+    let records = telemetry::metric_stream_records(traffic, &blocks);
+    let t = &mut report.telemetry;
+    for record in &records {
+        let metric = serde_json::from_slice::<Value>(record)
+            .ok()
+            .and_then(|v| v["metric_name"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        *t.data_points.entry(metric).or_default() += 1;
+    }
+    let transform = start(opts, "firehose-transform", transform_env).await?;
+    let pb = bar(opts, records.len() as u64, "5 Connect telemetry");
+    let arn = format!(
+        "arn:aws:firehose:{}:{}:deliverystream/{METRICS_STREAM}",
+        crate::generate::REGION,
+        crate::generate::ACCOUNT
+    );
+    let mut requests = firehose::batches(&records, firehose::DEFAULT_BATCH_BYTES, 1_772_928_000_000);
+    for (batch, request) in requests.iter_mut().enumerate() {
+        // A metric stream puts records directly into its delivery stream: no Kinesis source.
+        request.delivery_stream_arn.clone_from(&arn);
+        request.source_kinesis_stream_arn = None;
+        let target = (lake, METRICS_STREAM, opts.format);
+        let (delivered, written) = play_request(&transform, request, batch, target, &mut t.figures).await?;
+        t.objects_written += written.objects;
+        report.conversion_failed += written.conversion_failed;
+        t.delivery.merge(delivered);
+        pb.inc(request.records.len() as u64);
+    }
+    pb.finish();
+    drop(transform);
+    let d = &t.delivery;
+    if d.failed > 0 || d.ok as usize != records.len() || report.conversion_failed > 0 {
+        return Err(DemoError::Lost(format!(
+            "firehose-transform on {METRICS_STREAM}: {} Ok, {} Dropped, {} ProcessingFailed for {} data points; \
+             {} rows failed Parquet conversion",
+            d.ok,
+            d.dropped,
+            d.failed,
+            records.len(),
+            report.conversion_failed
+        )));
+    }
+    for key in lake.keys("connect_metrics/").await? {
+        let body = lake.get(&key).await?;
+        t.metric_bytes += body.len() as u64;
+        let rows = object_column(&key, body, "metric_name").map_err(|e| DemoError::Lost(format!("{key}: {e}")))?;
+        t.metric_rows_in_lake += rows.len() as u64;
+    }
+
+    // Connect writes each block's log event as it runs; the subscription's delivery stream
+    // partitions by arrival, here the block's own time (logs arrive within seconds).
+    let logged: Vec<(time::OffsetDateTime, Vec<u8>)> = blocks.iter().map(|b| (b.at, b.to_json())).collect();
+    t.flow_log_records = logged.len();
+    t.flow_log_error_blocks = blocks.iter().filter(|b| b.is_error()).count();
+    t.flow_log_contacts = blocks
+        .iter()
+        .map(|b| b.contact_id.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    lake.ship_log_records("connect_flow_logs", CONNECT_FLOW_LOG_STREAM, &logged)
+        .await?;
+    for key in lake.keys("connect_flow_logs/").await? {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&lake.get(&key).await?[..]), &mut text)
+            .map_err(|e| DemoError::Lost(format!("{key}: {e}")))?;
+        t.flow_log_rows_in_lake += text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() as u64;
+    }
+    t.figures.elapsed = started.elapsed();
+    if t.metric_rows_in_lake != d.ok || t.flow_log_rows_in_lake != t.flow_log_records as u64 {
+        return Err(DemoError::Lost(format!(
+            "the lake holds {} connect_metrics rows for {} Ok records and {} connect_flow_logs rows for {} records shipped",
+            t.metric_rows_in_lake, d.ok, t.flow_log_rows_in_lake, t.flow_log_records
+        )));
+    }
+    Ok(())
 }
 
 /// The month of the demo's day (2026-03-08), which the named queries are run for.
@@ -750,9 +916,35 @@ pub fn summary(report: &DemoReport) -> String {
         "   shipped to the lake: {} fraud decisions, {} flow-log records",
         report.fraud_decision_records, report.flow_log_records
     );
+    let tm = &report.telemetry;
+    let points: Vec<String> = tm.data_points.iter().map(|(k, v)| format!("{k} {v}")).collect();
     let _ = writeln!(
         s,
-        "\n5. consumption: the {} named queries of template.yaml, unmodified, through the Glue catalog (DataFusion, month {DEMO_MONTH})",
+        "\n5. Connect's telemetry, derived from the day's contacts: {} AWS/Connect data points ({}) \
+         through firehose-transform on {METRICS_STREAM}",
+        tm.data_points.values().sum::<usize>(),
+        points.join(", ")
+    );
+    let metric_partitions = tm.delivery.partitions.len();
+    let _ = writeln!(
+        s,
+        "   results: Ok {}  Dropped {}  ProcessingFailed {}; connect_metrics {} rows in {metric_partitions} hourly \
+         partitions, {:.2} MB of {}",
+        tm.delivery.ok,
+        tm.delivery.dropped,
+        tm.delivery.failed,
+        tm.metric_rows_in_lake,
+        tm.metric_bytes as f64 / 1e6,
+        format_name(report.format)
+    );
+    let _ = writeln!(
+        s,
+        "   Connect's flow logs: {} blocks of {} contacts ({} took the error branch) shipped to connect_flow_logs",
+        tm.flow_log_records, tm.flow_log_contacts, tm.flow_log_error_blocks
+    );
+    let _ = writeln!(
+        s,
+        "\n6. consumption: the {} named queries of template.yaml, unmodified, through the Glue catalog (DataFusion, month {DEMO_MONTH})",
         report.named_queries.len()
     );
     for run in &report.named_queries {
@@ -762,14 +954,6 @@ pub fn summary(report: &DemoReport) -> String {
             run.name,
             run.rows,
             run.elapsed.as_secs_f64() * 1e3
-        );
-    }
-    for skip in &report.named_queries_skipped {
-        let _ = writeln!(
-            s,
-            "   {:<34} not run: the demo lake has no {} (no metric stream or native flow logs here)",
-            skip.name,
-            skip.missing_tables.join(", ")
         );
     }
     for run in &report.named_queries {
@@ -792,7 +976,8 @@ pub fn summary(report: &DemoReport) -> String {
     );
     let _ = writeln!(
         s,
-        "   curated tables ({} lake): ctr/ agent_events/ sentiment_turns/ contact_sentiment/ fraud_decisions/ contact_flow_logs/ (year=/month=/day=/hour=/)",
+        "   curated tables ({} lake): ctr/ agent_events/ sentiment_turns/ contact_sentiment/ fraud_decisions/ contact_flow_logs/ \
+         connect_metrics/ connect_flow_logs/ (year=/month=/day=/hour=/)",
         format_name(report.format)
     );
     let _ = writeln!(

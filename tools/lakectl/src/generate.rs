@@ -4,7 +4,9 @@
 //! agents and hierarchies, holds, transfers, abandonment, recordings, ten attributes (some of
 //! them PII, which the lake must tokenize), updated copies of some contacts (sometimes arriving
 //! out of order, as the stream allows), and agent events. Shared by the demo, the end-to-end tests
-//! and the benchmarks.
+//! and the benchmarks. [`telemetry`] derives Connect's own metrics and flow logs from a day of it.
+
+pub mod telemetry;
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};

@@ -889,22 +889,116 @@ async fn occupancy(lake: &LakeQuery, window: &Window, tables: &[String]) -> Resu
     Ok(view)
 }
 
-/// View 7: queue size and longest wait over time, once `connect_metrics` exists.
-fn queue_metrics(window: &Window, tables: &[String]) -> View {
-    let mut view = View::new(
-        "queue-metrics",
-        "Queue size and longest wait over time",
-        day_window_note(window),
+/// View 7: queue size and longest wait, from Connect's own metrics (`connect_metrics`).
+async fn queue_metrics(lake: &LakeQuery, window: &Window, tables: &[String]) -> Result<View, ReportError> {
+    const ID: &str = "queue-metrics";
+    const QUERY: &str = "queue-peaks-by-hour";
+    let note = format!(
+        "{} Named query {QUERY}, once per month, its rows narrowed to the window's days.",
+        day_window_note(window)
     );
-    view.source = "Connect's real-time queue metrics (connect_metrics).".to_owned();
-    view.body = if tables.iter().any(|t| t == "connect_metrics") {
-        Body::Empty(
-            "The catalog has a connect_metrics table, but this version of lakectl does not chart it yet.".to_owned(),
-        )
-    } else {
-        missing_body(&["connect_metrics"])
+    let mut view = View::new(ID, "Queue size and longest wait over time", note);
+    view.source = "Connect's AWS/Connect QueueSize and LongestQueueWaitTime maxima (connect_metrics): the most \
+                   contacts waiting in one queue per hour of day (UTC), and each queue's peak and longest wait; \
+                   longest wait first."
+        .to_owned();
+    if !tables.iter().any(|t| t == "connect_metrics") {
+        view.body = missing_body(&["connect_metrics"]);
+        return Ok(view);
+    }
+    /// A maximum and the first hour it was reached.
+    fn raise(best: &mut Option<(f64, String)>, value: Option<f64>, hour: &str) {
+        if let Some(v) = value
+            && best
+                .as_ref()
+                .is_none_or(|(b, at)| v > *b || (v == *b && hour < at.as_str()))
+        {
+            *best = Some((v, hour.to_owned()));
+        }
+    }
+    #[derive(Default)]
+    struct Queue {
+        peak: Option<(f64, String)>,
+        longest: Option<(f64, String)>,
+        hours: usize,
+    }
+    let mut queues: BTreeMap<String, Queue> = BTreeMap::new();
+    let mut by_hour = vec![0.0; HOURS];
+    for row in named_rows(lake, QUERY, window).await? {
+        let Some(period) = text(&row, "period_hour") else {
+            continue;
+        };
+        if !period.get(..10).is_some_and(|d| window.contains(d)) {
+            continue;
+        }
+        let name = text(&row, "queue_name").unwrap_or_else(|| "(no queue)".to_owned());
+        let size = number(&row, "peak_queue_size");
+        if let (Some(hour), Some(size)) = (
+            period
+                .get(11..13)
+                .and_then(|h| h.parse::<usize>().ok())
+                .filter(|h| *h < HOURS),
+            size,
+        ) {
+            by_hour[hour] = f64::max(by_hour[hour], size);
+        }
+        let q = queues.entry(name).or_default();
+        q.hours += 1;
+        raise(&mut q.peak, size, &period);
+        raise(&mut q.longest, number(&row, "longest_wait_s"), &period);
+    }
+    if queues.is_empty() {
+        view.body = no_data(window, "queue metrics");
+        return Ok(view);
+    }
+    let mut ordered: Vec<(String, Queue)> = queues.into_iter().collect();
+    let longest = |q: &Queue| q.longest.as_ref().map_or(0.0, |l| l.0);
+    ordered.sort_by(|a, b| longest(&b.1).total_cmp(&longest(&a.1)).then_with(|| a.0.cmp(&b.0)));
+    let sizes = chart::columns(
+        &hour_labels(),
+        &[Series::new("most contacts waiting in one queue", by_hour, 0)],
+        "hour of day (UTC)",
+        "contacts waiting (count)",
+    )
+    .map_err(chart_error(ID))?;
+    let names: Vec<String> = ordered.iter().map(|(n, _)| n.clone()).collect();
+    let waits: Vec<f64> = ordered.iter().map(|(_, q)| longest(q)).collect();
+    let waits = chart::bars(
+        &names,
+        &[Series::new("longest wait", waits, 1)],
+        "longest wait in queue (s)",
+        "queue",
+    )
+    .map_err(chart_error(ID))?;
+    let mut table = Table::new(
+        [
+            "queue",
+            "peak queue size",
+            "peak at (UTC)",
+            "longest wait (s)",
+            "longest wait at (UTC)",
+            "hours with contacts waiting",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    );
+    for (name, q) in &ordered {
+        let value = |m: &Option<(f64, String)>| html::opt(m.as_ref().map(|p| p.0));
+        let at = |m: &Option<(f64, String)>| m.as_ref().map_or_else(String::new, |p| p.1.clone());
+        table.rows.push(vec![
+            name.clone(),
+            value(&q.peak),
+            at(&q.peak),
+            value(&q.longest),
+            at(&q.longest),
+            q.hours.to_string(),
+        ]);
+    }
+    view.body = Body::Data {
+        charts: vec![sizes, waits],
+        table,
     };
-    view
+    Ok(view)
 }
 
 const VIEW_TITLES: [(&str, &str); 7] = [
@@ -949,23 +1043,16 @@ async fn build(lake: &LakeQuery, database: &str, window: Option<Window>) -> Resu
     let views = match &window {
         Some(w) => {
             // The queries wait mostly on S3 reads: run the views' queries at once.
-            let (hourly, handle, abandon, sentiment, fraud, occupancy) = tokio::try_join!(
+            let (hourly, handle, abandon, sentiment, fraud, occupancy, queues) = tokio::try_join!(
                 contacts_per_hour(lake, w, &tables),
                 handle_time(lake, w, &tables),
                 abandonment(lake, w, &tables),
                 sentiment(lake, w, &tables),
                 fraud(lake, w, &tables),
                 occupancy(lake, w, &tables),
+                queue_metrics(lake, w, &tables),
             )?;
-            vec![
-                hourly,
-                handle,
-                abandon,
-                sentiment,
-                fraud,
-                occupancy,
-                queue_metrics(w, &tables),
-            ]
+            vec![hourly, handle, abandon, sentiment, fraud, occupancy, queues]
         }
         None => VIEW_TITLES
             .iter()
