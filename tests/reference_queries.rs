@@ -33,7 +33,9 @@ async fn demo_lake() -> (Emulator, DemoReport) {
         bin_dir: Some(bin_dir),
         ..DemoOptions::scaled(CONTACTS, SEED)
     };
-    let report = run_on(&opts, &emulator).await.expect("demo runs clean");
+    // Boxed: the test's future stays on the test thread's 2 MiB stack, and the SQL parser's
+    // recursion over the named queries needs room beside it.
+    let report = Box::pin(run_on(&opts, &emulator)).await.expect("demo runs clean");
     (emulator, report)
 }
 
@@ -116,11 +118,10 @@ async fn managed_lake_metrics_on_the_views_equal_the_generators_contacts() {
     assert!(report.older_copies_in_lake > 0, "older copies reached the lake");
     let config = emulator_config(&emulator).await;
     let lake = LakeQuery::connect(&config, "connect_lake").await.unwrap();
-    // The demo feeds no native flow logs, so contact_flow_events (over connect_flow_logs) is not
-    // offered; the campaign test below has it.
+    // The demo feeds every table a view reads, Connect's native flow logs included (its
+    // contact_flow_events are checked in tests/demo.rs; the campaign test below has AWS's figures).
     for view in lake_query::views::VIEWS {
-        let offered = lake.tables().iter().any(|t| t == view.name);
-        assert_eq!(offered, view.name != "contact_flow_events", "{} offered", view.name);
+        assert!(lake.tables().iter().any(|t| t == view.name), "{} offered", view.name);
     }
     let contacts = truth();
     assert_eq!(contacts.len(), CONTACTS);
