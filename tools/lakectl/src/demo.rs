@@ -254,6 +254,7 @@ pub async fn run(opts: &DemoOptions) -> Result<DemoReport, DemoError> {
             emulator.endpoint()
         );
         println!("  {me} query --named abandonment-by-queue --month {DEMO_MONTH}");
+        println!("  {me} query --named queue-peaks-by-hour --month {DEMO_MONTH}");
         println!("  {me} query 'SELECT channel, count(*) AS contacts FROM ctr GROUP BY channel'");
         let _ = tokio::signal::ctrl_c().await;
     }
