@@ -557,8 +557,8 @@ async fn a_demo_that_splits_a_contacts_copies_across_requests_passes() {
 }
 
 /// Found by `lakectl`'s accounting: at this size the default 1 MiB batching splits a pair.
-const SPLIT_CONTACTS: usize = 777;
-const SPLIT_SEED: u64 = 42;
+const SPLIT_CONTACTS: usize = 450;
+const SPLIT_SEED: u64 = 3;
 
 async fn demo(contacts: usize, seed: u64) -> (Emulator, DemoOptions, DemoReport) {
     let emulator = Emulator::start().await.expect("moto starts");
@@ -672,6 +672,9 @@ struct Plan {
     layouts: BTreeMap<String, BTreeSet<String>>,
     /// Names of the Firehose delivery streams that wrote (demo) or are named (template).
     streams: BTreeSet<String>,
+    /// Transform-fed table → the delivery streams that wrote its objects (demo), or that
+    /// firehose-transform's `EXPECTED_TABLES` lets carry it (template).
+    carriers: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// `ctr/year=2026/month=03/day=08/hour=10/name` → `ctr/year=*/month=*/day=*/hour=*/`.
@@ -735,6 +738,13 @@ fn template_plan(t: &template_check::Template) -> Plan {
             }
         }
         let variables = at(function, &["Properties", "Environment", "Variables"]);
+        let expected_tables = variables.and_then(|v| v.get("EXPECTED_TABLES")).and_then(sub_text);
+        for pair in expected_tables.iter().flat_map(|e| e.split(',')) {
+            if let Some((stream, table)) = pair.split_once('=') {
+                let stream = stream.replace("${AWS::StackName}", DEMO_STACK);
+                plan.carriers.entry(table.to_owned()).or_default().insert(stream);
+            }
+        }
         for name in ["DENY_LIST_URI", "FRAUD_POLICY_URI"] {
             // `!If [InLake, !Sub "s3://${LakeBucket}/config/...", !Ref ...Uri]`: the default.
             let Some((_, Value::Sequence(args))) = variables.and_then(|v| v.get(name)).and_then(intrinsic) else {
@@ -883,6 +893,8 @@ async fn demo_plan(lake: &Lake) -> Plan {
                 && let Some(at) = file.find("-1-20")
             {
                 plan.streams.insert(file[..at].to_owned());
+                let carriers = plan.carriers.entry(table.name.to_owned()).or_default();
+                carriers.insert(file[..at].to_owned());
             }
         }
     }
@@ -1000,6 +1012,14 @@ fn plan_differences(template: &Plan, demo: &Plan) -> Vec<String> {
             "demo: objects written by {stream}, a delivery stream the template does not name"
         ));
     }
+    for (table, streams) in &demo.carriers {
+        let allowed = template.carriers.get(table).cloned().unwrap_or_default();
+        if streams != &allowed {
+            out.push(format!(
+                "{table}: the demo delivers it on {streams:?}, the template's EXPECTED_TABLES on {allowed:?}"
+            ));
+        }
+    }
     out
 }
 
@@ -1018,17 +1038,28 @@ async fn the_demos_provisioning_matches_the_template() {
     assert_eq!(played.routes.len(), 2, "{played:?}");
     assert!(played.tables.contains_key("ctr") && played.tables.contains_key("sentiment_turns"));
     assert!(played.layouts.contains_key("fraud_decisions") && !played.streams.is_empty());
+    assert_eq!(
+        played.carriers.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["agent_events", "connect_metrics", "ctr"],
+        "{played:?}"
+    );
     assert_eq!(expected.config_keys.len(), 2, "{expected:?}");
     assert_eq!(plan_differences(&expected, &played), Vec::<String>::new());
 
-    // A mutated template: a curated prefix no longer routed, a redrive changed, a column type
-    // changed, an hour partition dropped from a delivery prefix.
+    // A mutated template: a curated prefix no longer routed, agent events expected on another
+    // stream, a redrive changed, a column type changed, an hour partition dropped from a delivery
+    // prefix.
     let mut mutated = template_check::Template::load().unwrap();
     let resources = mutated.resources_mut().unwrap();
     resources.get_mut("CuratedObjectCreatedRule").unwrap()["Properties"]["EventPattern"]["detail"]["object"]["key"]
         .as_sequence_mut()
         .unwrap()
         .retain(|p| p["prefix"].as_str() != Some("connect_flow_logs/"));
+    // Agent events expected on the contact-record stream, as an interleaved stream would carry them.
+    resources.get_mut("FirehoseTransformFunction").unwrap()["Properties"]["Environment"]["Variables"]["EXPECTED_TABLES"] =
+        template_check::Value::from(
+            "${AWS::StackName}-ctr=ctr,${AWS::StackName}-ctr=agent_events,${AWS::StackName}-metrics=connect_metrics",
+        );
     resources.get_mut("SentimentEnricherQueue").unwrap()["Properties"]["RedrivePolicy"]["maxReceiveCount"] =
         template_check::Value::Number(3.into());
     resources.get_mut("CtrTable").unwrap()["Properties"]["TableInput"]["StorageDescriptor"]["Columns"][0]["Type"] =
@@ -1054,6 +1085,8 @@ async fn the_demos_provisioning_matches_the_template() {
         "template: table ctr's columns or partition keys differ from the schema",
         "ctr: the demo writes ctr/year=*/month=*/day=*/hour=*/",
         "template: {table}/year=*/month=*/day=*/ is not the schema's partition layout",
+        "agent_events: the demo delivers it on {\"connect-lake-demo-agent-events\"}, the template's EXPECTED_TABLES on \
+         {\"connect-lake-demo-ctr\"}",
     ] {
         assert!(
             differences.iter().any(|d| d.starts_with(want)),

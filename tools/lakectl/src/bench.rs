@@ -56,7 +56,7 @@ pub fn transform_batch(seed: u64) -> (Vec<u8>, usize) {
         records.push(json);
     }
     loop {
-        let request = firehose::batches(&records, usize::MAX, 1_772_928_000_000).remove(0);
+        let request = firehose::batches(firehose::CONTACT_RECORDS, &records, usize::MAX, 1_772_928_000_000).remove(0);
         let body = serde_json::to_vec(&request).unwrap_or_default();
         if body.len() <= TARGET_REQUEST_BYTES || records.len() <= 1 {
             return (body, records.len());

@@ -195,14 +195,16 @@ pub struct TelemetryFigures {
     pub figures: StageFigures,
 }
 
-/// The demo's stack name, and the delivery streams it plays, named as `template.yaml` names them.
-const STACK: &str = "connect-lake-demo";
+/// The delivery streams the demo plays, named as `template.yaml` names them for a stack called
+/// `connect-lake-demo`.
+const CTR_STREAM: &str = "connect-lake-demo-ctr";
+const AGENT_EVENT_STREAM: &str = "connect-lake-demo-agent-events";
 const METRICS_STREAM: &str = "connect-lake-demo-metrics";
 const CONNECT_FLOW_LOG_STREAM: &str = "connect-lake-demo-connect-flow-logs";
 
 /// firehose-transform's `EXPECTED_TABLES` as the template sets it, for the demo's stack.
 fn expected_tables() -> String {
-    format!("{STACK}-ctr=ctr,{STACK}-agent-events=agent_events,{METRICS_STREAM}=connect_metrics")
+    format!("{CTR_STREAM}=ctr,{AGENT_EVENT_STREAM}=agent_events,{METRICS_STREAM}=connect_metrics")
 }
 
 fn binary(opts: &DemoOptions, name: &str) -> PathBuf {
@@ -298,32 +300,52 @@ pub async fn run_on(opts: &DemoOptions, emulator: &Emulator) -> Result<DemoRepor
         ("AWS_LAMBDA_LOG_LEVEL", "WARN".to_owned()),
     ]);
 
-    // Stage 1: the stream, agent events interleaved, through firehose-transform into S3.
-    let stream = Stream::interleave(&traffic);
-    report.heartbeats = stream.heartbeats();
+    // Stage 1: contact records and agent events, each on its own Kinesis-fed delivery stream as
+    // deployed, through firehose-transform (EXPECTED_TABLES as the template sets it) into S3.
     let name = "firehose-transform";
     let mut transform_env = common.clone();
     transform_env.push(("EXPECTED_TABLES", expected_tables()));
     let transform = start(opts, name, transform_env.clone()).await?;
     report.transform_init = transform.init;
-    let requests = firehose::batches(&stream.records, firehose::DEFAULT_BATCH_BYTES, 1_772_928_000_000);
-    let pb = bar(opts, stream.records.len() as u64, "1 firehose-transform");
+    let streams = [
+        (CTR_STREAM, Stream::contact_records(&traffic)),
+        (AGENT_EVENT_STREAM, Stream::agent_events(&traffic)),
+    ];
+    let records: usize = streams.iter().map(|(_, s)| s.records.len()).sum();
+    let pb = bar(opts, records as u64, "1 firehose-transform");
     let started = Instant::now();
-    for (batch, request) in requests.iter().enumerate() {
-        let target = (&lake, "connect-lake-demo-ctr", opts.format);
-        let (delivered, written) = play_request(&transform, request, batch, target, &mut report.transform).await?;
-        report.objects_written += written.objects;
-        report.conversion_failed += written.conversion_failed;
-        report.delivery.merge(delivered);
-        pb.inc(request.records.len() as u64);
+    // What the transform must return follows from the batches played: an older copy is dropped
+    // only when its latest copy shares its request.
+    let mut expected = Expected::default();
+    for (delivery_stream, stream) in &streams {
+        report.heartbeats += stream.heartbeats();
+        let source = firehose::Source {
+            delivery_stream,
+            kinesis_stream: Some(delivery_stream),
+        };
+        let requests = firehose::batches(
+            source,
+            &stream.records,
+            firehose::DEFAULT_BATCH_BYTES,
+            1_772_928_000_000,
+        );
+        for (batch, request) in requests.iter().enumerate() {
+            let target = (&lake, *delivery_stream, opts.format);
+            let (delivered, written) = play_request(&transform, request, batch, target, &mut report.transform).await?;
+            report.objects_written += written.objects;
+            report.conversion_failed += written.conversion_failed;
+            report.delivery.merge(delivered);
+            pb.inc(request.records.len() as u64);
+        }
+        let here = Expected::for_batches(stream, &requests);
+        expected.ok += here.ok;
+        expected.dropped += here.dropped;
+        expected.older_copies_in_lake += here.older_copies_in_lake;
     }
     report.transform.elapsed = started.elapsed();
     pb.finish();
     drop(transform);
 
-    // What the transform must return follows from the batches played: an older copy is dropped
-    // only when its latest copy shares its request.
-    let expected = Expected::for_batches(&stream, &requests);
     report.older_copies_in_lake = expected.older_copies_in_lake;
     let d = &report.delivery;
     if d.failed > 0 || d.ok as usize != expected.ok || d.dropped as usize != expected.dropped {
@@ -675,16 +697,13 @@ async fn connect_telemetry(
     }
     let transform = start(opts, "firehose-transform", transform_env).await?;
     let pb = bar(opts, records.len() as u64, "5 Connect telemetry");
-    let arn = format!(
-        "arn:aws:firehose:{}:{}:deliverystream/{METRICS_STREAM}",
-        crate::generate::REGION,
-        crate::generate::ACCOUNT
-    );
-    let mut requests = firehose::batches(&records, firehose::DEFAULT_BATCH_BYTES, 1_772_928_000_000);
-    for (batch, request) in requests.iter_mut().enumerate() {
-        // A metric stream puts records directly into its delivery stream: no Kinesis source.
-        request.delivery_stream_arn.clone_from(&arn);
-        request.source_kinesis_stream_arn = None;
+    // A metric stream puts records directly into its delivery stream: no Kinesis source.
+    let source = firehose::Source {
+        delivery_stream: METRICS_STREAM,
+        kinesis_stream: None,
+    };
+    let requests = firehose::batches(source, &records, firehose::DEFAULT_BATCH_BYTES, 1_772_928_000_000);
+    for (batch, request) in requests.iter().enumerate() {
         let target = (lake, METRICS_STREAM, opts.format);
         let (delivered, written) = play_request(&transform, request, batch, target, &mut t.figures).await?;
         t.objects_written += written.objects;
@@ -813,7 +832,7 @@ pub fn summary(report: &DemoReport) -> String {
     let _ = writeln!(s, "=========================");
     let _ = writeln!(
         s,
-        "generated: {} contacts ({} records on the stream, {} of them older copies), {} agent events ({} heartbeats)",
+        "generated: {} contacts ({} records on the contact-record stream, {} of them older copies), {} agent events ({} heartbeats)",
         report.contacts, report.ctr_records_streamed, report.superseded_copies, report.agent_events, report.heartbeats
     );
     let _ = writeln!(

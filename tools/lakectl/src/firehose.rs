@@ -9,11 +9,40 @@ use firehose_transform::firehose::{FirehoseRecord, FirehoseRequest, FirehoseResp
 
 /// Firehose's default Lambda buffering is 1 MiB; it never sends more than 6 MB.
 pub const DEFAULT_BATCH_BYTES: usize = 1024 * 1024;
-pub const STREAM_ARN: &str = "arn:aws:firehose:us-east-1:012345678901:deliverystream/connect-lake-ctr";
+
+/// The delivery stream a transformation request comes from, by name, and the Kinesis data stream
+/// that feeds it (none for a stream written to directly, such as a CloudWatch metric stream's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source<'a> {
+    pub delivery_stream: &'a str,
+    pub kinesis_stream: Option<&'a str>,
+}
+
+impl Source<'_> {
+    /// The delivery stream's ARN, as Firehose sends it in `deliveryStreamArn`.
+    pub fn delivery_stream_arn(&self) -> String {
+        let (region, account) = (crate::generate::REGION, crate::generate::ACCOUNT);
+        format!(
+            "arn:aws:firehose:{region}:{account}:deliverystream/{}",
+            self.delivery_stream
+        )
+    }
+}
+
+/// A contact-record stream fed by Kinesis, for the benchmarks and tests that name no stream.
+pub const CONTACT_RECORDS: Source<'static> = Source {
+    delivery_stream: "connect-lake-ctr",
+    kinesis_stream: Some("connect-lake-ctr"),
+};
 
 /// Splits records into requests of at most `max_bytes` of request JSON (approximately: the
 /// base64 payloads plus per-record framing), as Firehose's buffer would.
-pub fn batches(records: &[Vec<u8>], max_bytes: usize, first_arrival_ms: i64) -> Vec<FirehoseRequest> {
+pub fn batches(
+    source: Source<'_>,
+    records: &[Vec<u8>],
+    max_bytes: usize,
+    first_arrival_ms: i64,
+) -> Vec<FirehoseRequest> {
     let mut out = Vec::new();
     let mut current: Vec<FirehoseRecord> = Vec::new();
     let mut size = 0usize;
@@ -21,7 +50,7 @@ pub fn batches(records: &[Vec<u8>], max_bytes: usize, first_arrival_ms: i64) -> 
         let encoded = STANDARD.encode_to_string(data);
         let record_size = encoded.len() + 120;
         if !current.is_empty() && size + record_size > max_bytes {
-            out.push(request(std::mem::take(&mut current), out.len()));
+            out.push(request(source, std::mem::take(&mut current), out.len()));
             size = 0;
         }
         size += record_size;
@@ -33,17 +62,20 @@ pub fn batches(records: &[Vec<u8>], max_bytes: usize, first_arrival_ms: i64) -> 
         });
     }
     if !current.is_empty() {
-        out.push(request(current, out.len()));
+        out.push(request(source, current, out.len()));
     }
     out
 }
 
-fn request(records: Vec<FirehoseRecord>, n: usize) -> FirehoseRequest {
+fn request(source: Source<'_>, records: Vec<FirehoseRecord>, n: usize) -> FirehoseRequest {
+    let (region, account) = (crate::generate::REGION, crate::generate::ACCOUNT);
     FirehoseRequest {
         invocation_id: format!("00540a87-5050-496a-84e4-e7d92bbaf5e2-{n:06}"),
-        delivery_stream_arn: STREAM_ARN.to_owned(),
-        region: "us-east-1".to_owned(),
-        source_kinesis_stream_arn: Some("arn:aws:kinesis:us-east-1:012345678901:stream/connect-ctr".to_owned()),
+        delivery_stream_arn: source.delivery_stream_arn(),
+        region: region.to_owned(),
+        source_kinesis_stream_arn: source
+            .kinesis_stream
+            .map(|k| format!("arn:aws:kinesis:{region}:{account}:stream/{k}")),
         records,
     }
 }
@@ -185,7 +217,7 @@ mod tests {
     #[test]
     fn batches_respect_the_byte_budget_and_keep_every_record() {
         let records: Vec<Vec<u8>> = (0..100).map(|i| vec![b'x'; 1000 + i]).collect();
-        let b = batches(&records, 20_000, 0);
+        let b = batches(CONTACT_RECORDS, &records, 20_000, 0);
         assert!(b.len() > 1);
         assert_eq!(b.iter().map(|r| r.records.len()).sum::<usize>(), 100);
         for req in &b {
@@ -201,7 +233,13 @@ mod tests {
 
     #[test]
     fn contract_violations_are_caught() {
-        let req = batches(&[b"{}".to_vec(), b"{}".to_vec()], DEFAULT_BATCH_BYTES, 0).remove(0);
+        let req = batches(
+            CONTACT_RECORDS,
+            &[b"{}".to_vec(), b"{}".to_vec()],
+            DEFAULT_BATCH_BYTES,
+            0,
+        )
+        .remove(0);
         let ok = |id: &str| FirehoseResponseRecord {
             record_id: id.to_owned(),
             result: RecordResult::Ok,

@@ -1,7 +1,9 @@
-//! The demo's delivery stream, and the results the transform must return for it.
+//! The demo's two Kinesis-fed delivery streams, and the results the transform must return for them.
 //!
-//! Contact records and agent events are interleaved as Kinesis would carry them. What the
-//! transform returns depends on how Firehose batched the stream: it deduplicates contact copies
+//! As deployed, contact records and agent events travel on their own Kinesis streams into their
+//! own delivery streams (Firehose converts to Parquet with one table schema per delivery stream),
+//! and firehose-transform's `EXPECTED_TABLES` fails a record of the other kind. What the
+//! transform returns depends on how Firehose batched a stream: it deduplicates contact copies
 //! only within one request (the copy with the greatest `LastUpdateTimestamp` wins), so an older
 //! copy is `Dropped` only when its contact's latest copy is in the same request. An older copy
 //! whose latest copy went in another request is `Ok` and lands in the lake, where the latest-copy
@@ -32,31 +34,27 @@ fn is_heartbeat(event: &[u8]) -> bool {
 }
 
 impl Stream {
-    /// Contact records in generated order with an agent event after every second one, then the
-    /// remaining agent events.
-    pub fn interleave(traffic: &Traffic) -> Self {
+    /// The contact-record stream: every copy Connect sent, in the order it sent them.
+    pub fn contact_records(traffic: &Traffic) -> Self {
         let mut stream = Stream::default();
-        let push_event = |stream: &mut Stream, e: &Vec<u8>| {
-            stream.records.push(e.clone());
-            stream.items.push(StreamItem::AgentEvent {
-                heartbeat: is_heartbeat(e),
-            });
-        };
-        let mut events = traffic.agent_events.iter();
-        for (i, c) in traffic.ctrs.iter().enumerate() {
+        for c in &traffic.ctrs {
             stream.records.push(c.json.clone());
             stream.items.push(StreamItem::Contact {
                 contact_id: c.contact_id.clone(),
                 latest: c.latest,
             });
-            if i % 2 == 1
-                && let Some(e) = events.next()
-            {
-                push_event(&mut stream, e);
-            }
         }
-        for e in events {
-            push_event(&mut stream, e);
+        stream
+    }
+
+    /// The agent-event stream: every event in order, heartbeats included.
+    pub fn agent_events(traffic: &Traffic) -> Self {
+        let mut stream = Stream::default();
+        for e in &traffic.agent_events {
+            stream.records.push(e.clone());
+            stream.items.push(StreamItem::AgentEvent {
+                heartbeat: is_heartbeat(e),
+            });
         }
         stream
     }
@@ -124,13 +122,21 @@ impl Expected {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::firehose::batches;
+    use crate::firehose::{CONTACT_RECORDS, Source, batches};
     use crate::generate::{Generator, TrafficOptions};
     use firehose_transform::firehose::RecordResult;
     use proptest::prelude::*;
 
+    const AGENT_EVENTS: Source<'static> = Source {
+        delivery_stream: "connect-lake-agent-events",
+        kinesis_stream: Some("connect-lake-agent-events"),
+    };
+
+    /// As the template configures it: each stream carries its own table, a record of the other
+    /// kind fails.
     fn transform_config() -> firehose_transform::Config {
-        firehose_transform::Config::from_env(&[("PII_TOKEN_KEY", crate::DEMO_PII_KEY)])
+        let expected = "connect-lake-ctr=ctr,connect-lake-agent-events=agent_events";
+        firehose_transform::Config::from_env(&[("PII_TOKEN_KEY", crate::DEMO_PII_KEY), ("EXPECTED_TABLES", expected)])
             .unwrap_or_else(|e| panic!("demo transform config: {e}"))
     }
 
@@ -153,7 +159,7 @@ mod tests {
     #[test]
     fn an_older_copy_split_from_its_latest_copy_is_expected_ok_and_in_the_lake() {
         let traffic = Generator::new(7).traffic(&TrafficOptions::new(60, 7));
-        let stream = Stream::interleave(&traffic);
+        let stream = Stream::contact_records(&traffic);
         let pair = stream
             .items
             .iter()
@@ -169,20 +175,27 @@ mod tests {
             .expect("every older copy has a latest copy");
         // Cut the stream between the two copies, whichever arrives first.
         let cut = pair.max(partner);
-        let mut requests = batches(&stream.records[..cut], usize::MAX, 0);
-        requests.extend(batches(&stream.records[cut..], usize::MAX, 0));
+        let mut requests = batches(CONTACT_RECORDS, &stream.records[..cut], usize::MAX, 0);
+        requests.extend(batches(CONTACT_RECORDS, &stream.records[cut..], usize::MAX, 0));
         let expected = Expected::for_batches(&stream, &requests);
         assert_eq!(expected.older_copies_in_lake, 1);
         let (ok, dropped, failed) = play(&requests, &transform_config());
         assert_eq!((ok, dropped, failed), (expected.ok, expected.dropped, 0));
 
-        let whole = batches(&stream.records, usize::MAX, 0);
+        let whole = batches(CONTACT_RECORDS, &stream.records, usize::MAX, 0);
         let expected = Expected::for_batches(&stream, &whole);
         assert_eq!(expected.older_copies_in_lake, 0, "one request sees every pair");
-        assert_eq!(
-            expected.dropped,
-            stream.heartbeats() + traffic.ctrs.len() - traffic.unique_contacts()
-        );
+        assert_eq!(expected.dropped, traffic.ctrs.len() - traffic.unique_contacts());
+    }
+
+    #[test]
+    fn agent_events_on_the_contact_record_stream_fail_as_the_wrong_kind() {
+        let traffic = Generator::new(3).traffic(&TrafficOptions::new(40, 3));
+        let events = Stream::agent_events(&traffic);
+        let requests = batches(CONTACT_RECORDS, &events.records, usize::MAX, 0);
+        let (ok, _, failed) = play(&requests, &transform_config());
+        assert_eq!(ok, 0, "no agent event becomes a ctr row");
+        assert_eq!(failed, events.records.len(), "heartbeats included: the kind is checked first");
     }
 
     proptest! {
@@ -197,21 +210,28 @@ mod tests {
             batch_bytes in 4_000usize..200_000,
         ) {
             let traffic = Generator::new(seed).traffic(&TrafficOptions::new(contacts, seed));
-            let stream = Stream::interleave(&traffic);
-            let requests = batches(&stream.records, batch_bytes, 1_772_928_000_000);
-            let expected = Expected::for_batches(&stream, &requests);
-            let (ok, dropped, failed) = play(&requests, &transform_config());
+            let cfg = transform_config();
+            let contacts = Stream::contact_records(&traffic);
+            let requests = batches(CONTACT_RECORDS, &contacts.records, batch_bytes, 1_772_928_000_000);
+            let expected = Expected::for_batches(&contacts, &requests);
+            let (ok, dropped, failed) = play(&requests, &cfg);
             prop_assert_eq!(failed, 0);
             prop_assert_eq!(ok, expected.ok);
             prop_assert_eq!(dropped, expected.dropped);
-            prop_assert_eq!(ok + dropped, stream.records.len());
+            prop_assert_eq!(ok + dropped, contacts.records.len());
             // Every older copy is either dropped with its pair or counted as reaching the lake.
             let older = traffic.ctrs.len() - traffic.unique_contacts();
             prop_assert!(expected.older_copies_in_lake <= older);
-            prop_assert_eq!(
-                expected.dropped,
-                stream.heartbeats() + older - expected.older_copies_in_lake
-            );
+            prop_assert_eq!(expected.dropped, older - expected.older_copies_in_lake);
+
+            // Agent events on their own stream: every one Ok but the heartbeats, none failed.
+            let events = Stream::agent_events(&traffic);
+            let requests = batches(AGENT_EVENTS, &events.records, batch_bytes, 1_772_928_000_000);
+            let expected = Expected::for_batches(&events, &requests);
+            let (ok, dropped, failed) = play(&requests, &cfg);
+            prop_assert_eq!((ok, dropped, failed), (expected.ok, expected.dropped, 0));
+            prop_assert_eq!(dropped, events.heartbeats());
+            prop_assert_eq!(ok + dropped, traffic.agent_events.len());
         }
     }
 }
