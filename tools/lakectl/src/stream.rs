@@ -195,7 +195,11 @@ mod tests {
         let requests = batches(CONTACT_RECORDS, &events.records, usize::MAX, 0);
         let (ok, _, failed) = play(&requests, &transform_config());
         assert_eq!(ok, 0, "no agent event becomes a ctr row");
-        assert_eq!(failed, events.records.len(), "heartbeats included: the kind is checked first");
+        assert_eq!(
+            failed,
+            events.records.len(),
+            "heartbeats included: the kind is checked first"
+        );
     }
 
     proptest! {
