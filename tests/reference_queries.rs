@@ -22,8 +22,8 @@ use lambda_harness::{Emulator, workspace_root};
 use serde_json::{Value, json};
 
 /// A size and seed at which Firehose batching puts some older copies in the lake (tests/demo.rs).
-const CONTACTS: usize = 777;
-const SEED: u64 = 42;
+const CONTACTS: usize = 450;
+const SEED: u64 = 3;
 
 async fn demo_lake() -> (Emulator, DemoReport) {
     let emulator = Emulator::start().await.expect("moto starts");

@@ -563,14 +563,19 @@ async fn handle_time(lake: &LakeQuery, window: &Window, tables: &[String]) -> Re
     Ok(view)
 }
 
+/// The note of a view drawn from a named query, which runs once per month of the window.
+fn named_query_note(query: &str, window: &Window) -> String {
+    format!(
+        "{} Named query {query}, once per month, its rows narrowed to the window's days.",
+        day_window_note(window)
+    )
+}
+
 /// View 3: abandonment rate per queue and the average wait before abandoning.
 async fn abandonment(lake: &LakeQuery, window: &Window, tables: &[String]) -> Result<View, ReportError> {
     const ID: &str = "abandonment";
     const QUERY: &str = "abandonment-by-queue";
-    let note = format!(
-        "{} Named query {QUERY}, once per month, its rows narrowed to the window's days.",
-        day_window_note(window)
-    );
+    let note = named_query_note(QUERY, window);
     let mut view = View::new(ID, "Abandonment per queue", note);
     view.source = "Queued voice contacts that disconnected before reaching an agent, and how long they waited; \
                    highest rate first."
@@ -893,10 +898,7 @@ async fn occupancy(lake: &LakeQuery, window: &Window, tables: &[String]) -> Resu
 async fn queue_metrics(lake: &LakeQuery, window: &Window, tables: &[String]) -> Result<View, ReportError> {
     const ID: &str = "queue-metrics";
     const QUERY: &str = "queue-peaks-by-hour";
-    let note = format!(
-        "{} Named query {QUERY}, once per month, its rows narrowed to the window's days.",
-        day_window_note(window)
-    );
+    let note = named_query_note(QUERY, window);
     let mut view = View::new(ID, "Queue size and longest wait over time", note);
     view.source = "Connect's AWS/Connect QueueSize and LongestQueueWaitTime maxima (connect_metrics): the most \
                    contacts waiting in one queue per hour of day (UTC), and each queue's peak and longest wait; \

@@ -242,6 +242,30 @@ async fn measure(emulator: &Emulator, input: &Path, work: &Path) -> Result<(Dura
 /// Measures a backfill of each of `contacts` over `days` days, then one of at least
 /// `memory_bytes` of uncompressed input (skipped when 0).
 ///
+/// Backfills one input of `contacts` over `days` (`sizes`: uncompressed and gzip bytes), measures
+/// the run, and removes the input.
+async fn measure_input(
+    emulator: &Emulator,
+    input: &Path,
+    dir: &Path,
+    (contacts, days): (usize, u32),
+    (input_bytes, gzip_bytes): (u64, u64),
+) -> Result<Measured, String> {
+    let (wall, (records, objects, partitions, peak_rss_mb)) = measure(emulator, input, dir).await?;
+    let _ = std::fs::remove_file(input);
+    Ok(Measured {
+        contacts,
+        days,
+        input_bytes,
+        gzip_bytes,
+        records,
+        objects,
+        partitions,
+        wall,
+        peak_rss_mb,
+    })
+}
+
 /// # Errors
 /// The emulator, generating the input, or a backfill failing, as text.
 pub async fn run(contacts: &[usize], days: u32, memory_bytes: u64, seed: u64) -> Result<BackfillBench, String> {
@@ -253,38 +277,17 @@ pub async fn run(contacts: &[usize], days: u32, memory_bytes: u64, seed: u64) ->
     let mut bench = BackfillBench::default();
     for &n in contacts {
         let input = dir.path().join(format!("contacts-{n}.jsonl.gz"));
-        let (input_bytes, gzip_bytes) = write_contacts(&input, n, days, seed).map_err(|e| e.to_string())?;
-        let (wall, (records, objects, partitions, peak_rss_mb)) = measure(&emulator, &input, dir.path()).await?;
-        let _ = std::fs::remove_file(&input);
-        bench.runs.push(Measured {
-            contacts: n,
-            days,
-            input_bytes,
-            gzip_bytes,
-            records,
-            objects,
-            partitions,
-            wall,
-            peak_rss_mb,
-        });
+        let sizes = write_contacts(&input, n, days, seed).map_err(|e| e.to_string())?;
+        let run = measure_input(&emulator, &input, dir.path(), (n, days), sizes).await?;
+        bench.runs.push(run);
     }
     if memory_bytes > 0 {
         let input = dir.path().join("memory.jsonl.gz");
         let (n, days, input_bytes, gzip_bytes) =
             write_at_least(&input, memory_bytes, 10_000, seed).map_err(|e| e.to_string())?;
-        let (wall, (records, objects, partitions, peak_rss_mb)) = measure(&emulator, &input, dir.path()).await?;
-        let _ = std::fs::remove_file(&input);
-        bench.runs.push(Measured {
-            contacts: n,
-            days,
-            input_bytes,
-            gzip_bytes,
-            records,
-            objects,
-            partitions,
-            wall,
-            peak_rss_mb,
-        });
+        let sizes = (input_bytes, gzip_bytes);
+        let run = measure_input(&emulator, &input, dir.path(), (n, days), sizes).await?;
+        bench.runs.push(run);
     }
     Ok(bench)
 }
