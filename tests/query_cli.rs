@@ -10,17 +10,22 @@ use connect_lake_e2e::function_binary;
 use lakectl::backfill::{Backfill, BackfillOptions};
 use lambda_harness::Emulator;
 
-fn lakectl(emulator: &Emulator, args: &[&str]) -> Output {
-    std::process::Command::new(function_binary("lakectl"))
+/// `lakectl query --database connect_lake ARGS`, configured only by the environment.
+fn query_command(emulator: &Emulator, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(function_binary("lakectl"));
+    command
         .args(["query", "--database", "connect_lake"])
         .args(args)
         .env("AWS_ENDPOINT_URL", emulator.endpoint())
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("lakectl runs")
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+fn lakectl(emulator: &Emulator, args: &[&str]) -> Output {
+    query_command(emulator, args).output().expect("lakectl runs")
 }
 
 fn stderr(out: &Output) -> String {
@@ -41,6 +46,18 @@ async fn lakectl_query_answers_good_sql_and_named_queries_and_refuses_bad_input_
     let ok = lakectl(&emulator, &["--output", "csv", "SELECT count(*) AS contacts FROM ctr"]);
     assert!(ok.status.success(), "{}", stderr(&ok));
     assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "contacts\n60");
+
+    // A reader that stops early (`| head`) closes the pipe before the rows arrive: the output
+    // ends quietly with exit 0, not a panic (exit 101).
+    let mut early = query_command(&emulator, &["SELECT * FROM ctr"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("lakectl runs");
+    drop(early.stdout.take());
+    let early = early.wait_with_output().unwrap();
+    assert!(!stderr(&early).contains("panicked"), "{}", stderr(&early));
+    assert!(early.status.success(), "{:?} {}", early.status, stderr(&early));
 
     let named = lakectl(
         &emulator,

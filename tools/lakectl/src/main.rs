@@ -125,7 +125,9 @@ fn metrics(runtime: &tokio::runtime::Runtime, command: MetricsCommand) -> ExitCo
         let config = connect_lake::aws::sdk_config(&connect_lake::aws::AwsOptions::default()).await;
         match MetricsBackfill::new(&config, options).run().await {
             Ok(report) => {
-                println!("{}", report.summary());
+                if print_result(&report.summary()) != ExitCode::SUCCESS {
+                    return ExitCode::FAILURE;
+                }
                 if report.incomplete.is_empty() {
                     ExitCode::SUCCESS
                 } else {
@@ -166,10 +168,7 @@ fn bench_backfill(runtime: &tokio::runtime::Runtime, args: BenchBackfillArgs) ->
         bytes,
         args.seed,
     )) {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
-        }
+        Ok(report) => print_result(&report.to_string()),
         Err(e) => {
             eprintln!("lakectl bench-backfill failed: {e}");
             ExitCode::FAILURE
@@ -194,10 +193,7 @@ fn bench_lake(runtime: &tokio::runtime::Runtime, args: BenchLakeArgs) -> ExitCod
     match runtime.block_on(lakectl::bench_lake::named_queries_on_backfilled_lake(
         contacts, args.seed,
     )) {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
-        }
+        Ok(report) => print_result(&report.to_string()),
         Err(e) => {
             eprintln!("lakectl bench-lake failed: {e}");
             ExitCode::FAILURE
@@ -346,6 +342,26 @@ fn database_or_env(database: Option<String>) -> String {
         .unwrap_or_else(|| "connect_lake".to_owned())
 }
 
+/// Prints a command's result and a newline to stdout. A reader that stops early (`lakectl query
+/// ... | head`) closes the pipe: that ends the output quietly, as it does for any Unix tool,
+/// instead of a panic and exit code 101.
+fn print_result(text: &str) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lakectl: writing the result: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// A usage error found after parsing (a value that depends on the environment): clap's message
 /// and exit code 2, as for any other.
 #[cfg(feature = "backfill")]
@@ -376,10 +392,11 @@ fn demo(runtime: &tokio::runtime::Runtime, args: DemoArgs) -> ExitCode {
     opts.report = (!args.no_report).then_some(args.report);
     match runtime.block_on(lakectl::demo::run(&opts)) {
         Ok(report) => {
-            if !opts.keep_running {
-                println!("{}", lakectl::demo::summary(&report));
+            if opts.keep_running {
+                ExitCode::SUCCESS
+            } else {
+                print_result(&lakectl::demo::summary(&report))
             }
-            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("lakectl demo failed: {e}");
@@ -437,10 +454,7 @@ fn backfill(runtime: &tokio::runtime::Runtime, args: BackfillArgs) -> ExitCode {
             }
         };
         match backfill.run().await {
-            Ok(r) => {
-                println!("{}", r.summary(&backfill.options.errors_path));
-                ExitCode::SUCCESS
-            }
+            Ok(r) => print_result(&r.summary(&backfill.options.errors_path)),
             Err(e) => {
                 eprintln!("lakectl backfill failed: {e}");
                 ExitCode::FAILURE
@@ -457,10 +471,11 @@ fn query(runtime: &tokio::runtime::Runtime, args: QueryArgs) -> ExitCode {
     if args.list {
         return match named_queries(TEMPLATE) {
             Ok(all) => {
-                for q in all {
-                    println!("{}\n    {}", q.name, q.description);
-                }
-                ExitCode::SUCCESS
+                let list: Vec<String> = all
+                    .iter()
+                    .map(|q| format!("{}\n    {}", q.name, q.description))
+                    .collect();
+                print_result(&list.join("\n"))
             }
             Err(e) => {
                 eprintln!("lakectl query: {e}");
@@ -488,10 +503,7 @@ fn query(runtime: &tokio::runtime::Runtime, args: QueryArgs) -> ExitCode {
         Ok::<_, QueryCliError>(render(&result, args.output)?)
     };
     match runtime.block_on(run) {
-        Ok(text) => {
-            println!("{text}");
-            ExitCode::SUCCESS
-        }
+        Ok(text) => print_result(&text),
         Err(e) => {
             eprintln!("lakectl query: {e}");
             ExitCode::FAILURE
@@ -519,10 +531,7 @@ fn report(runtime: &tokio::runtime::Runtime, args: ReportArgs) -> ExitCode {
         write_report(&config, &database, &options).await
     };
     match runtime.block_on(run) {
-        Ok(summary) => {
-            println!("{summary}");
-            ExitCode::SUCCESS
-        }
+        Ok(summary) => print_result(&summary.to_string()),
         Err(e) => {
             eprintln!("lakectl report: {e}");
             ExitCode::FAILURE
@@ -542,10 +551,7 @@ fn bench(runtime: &tokio::runtime::Runtime, args: BenchArgs) -> ExitCode {
         init_samples: 9,
     };
     match runtime.block_on(lakectl::bench::firehose_transform(&opts)) {
-        Ok(report) => {
-            println!("{report}");
-            ExitCode::SUCCESS
-        }
+        Ok(report) => print_result(&report),
         Err(e) => {
             eprintln!("lakectl bench failed: {e}");
             ExitCode::FAILURE
