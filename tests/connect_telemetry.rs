@@ -52,17 +52,8 @@ fn tempdir(label: &str) -> PathBuf {
 
 /// pyarrow's rows of one Parquet file (tests/python/parquet_rows.py).
 fn pyarrow_rows(path: &Path) -> Vec<Value> {
-    let out = std::process::Command::new(workspace_root().join(".venv/bin/python"))
-        .arg(workspace_root().join("tests/python/parquet_rows.py"))
-        .arg(path)
-        .output()
-        .expect("the .venv python runs (make tools installs pyarrow)");
-    assert!(
-        out.status.success(),
-        "pyarrow: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let script = workspace_root().join("tests/python/parquet_rows.py");
+    connect_lake_e2e::venv_python_json([script.as_path(), path])
 }
 
 fn request(stream: &str, records: &[&[u8]]) -> Value {

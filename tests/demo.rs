@@ -314,19 +314,9 @@ async fn assert_pyarrow_reads_the_glue_schema(emulator: &Emulator, report: &Demo
         }
     }
     assert!(!paths.is_empty());
-    let python = lambda_harness::workspace_root().join(".venv/bin/python");
     let script = lambda_harness::workspace_root().join("tests/python/read_parquet.py");
-    let out = std::process::Command::new(&python)
-        .arg(&script)
-        .args(paths.iter().map(|(_, p)| p))
-        .output()
-        .expect("the .venv python runs (make tools installs pyarrow)");
-    assert!(
-        out.status.success(),
-        "pyarrow failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let files: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let args = std::iter::once(script.as_path()).chain(paths.iter().map(|(_, p)| p.as_path()));
+    let files: Vec<serde_json::Value> = connect_lake_e2e::venv_python_json(args);
     let mut rows_per_table = std::collections::BTreeMap::<String, u64>::new();
     for ((table, _), file) in paths.iter().zip(&files) {
         let glue = lake
@@ -450,19 +440,10 @@ print(json.dumps(rows, default=str))
         std::fs::write(&path, lake.get(&key).await.unwrap()).unwrap();
         paths.push(path);
     }
-    let out = std::process::Command::new(lambda_harness::workspace_root().join(".venv/bin/python"))
-        .arg("-c")
-        .arg(READ)
-        .args(&paths)
-        .output()
-        .expect("the .venv python runs (make tools installs pyarrow)");
-    assert!(
-        out.status.success(),
-        "pyarrow: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = ["-c", READ].into_iter().map(std::ffi::OsStr::new);
+    let rows: Vec<serde_json::Value> =
+        connect_lake_e2e::venv_python_json(args.chain(paths.iter().map(|p| p.as_os_str())));
     let _ = std::fs::remove_dir_all(&dir);
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let read: std::collections::BTreeMap<&str, &serde_json::Value> =
         rows.iter().map(|r| (r["contact_id"].as_str().unwrap(), r)).collect();
     assert_eq!(

@@ -5,6 +5,21 @@ use std::path::PathBuf;
 
 use lambda_harness::{binary_path, workspace_root};
 
+/// Runs the project venv's Python (`make tools` installs pyarrow there) with `args`, requires it to
+/// succeed, and parses what it printed: a JSON array.
+pub fn venv_python_json(args: impl IntoIterator<Item = impl AsRef<std::ffi::OsStr>>) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(workspace_root().join(".venv/bin/python"))
+        .args(args)
+        .output()
+        .expect("the .venv python runs (make tools installs pyarrow)");
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// The debug build of a function binary (`make test` builds them before running the tests).
 pub fn function_binary(name: &str) -> PathBuf {
     binary_path(name, "debug")
