@@ -457,34 +457,8 @@ print(json.dumps(rows, default=str))
     for sent in traffic.ctrs.iter().filter(|c| c.latest) {
         let sent: serde_json::Value = serde_json::from_slice(&sent.json).unwrap();
         let row = read[sent["ContactId"].as_str().unwrap()];
-        let want_recordings: Vec<(&str, &str, &str)> = sent["Recordings"]
-            .as_array()
-            .map(|all| {
-                all.iter()
-                    .map(|r| {
-                        (
-                            r["Location"].as_str().unwrap(),
-                            r["MediaStreamType"].as_str().unwrap(),
-                            r["StorageType"].as_str().unwrap(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let got_recordings: Vec<(&str, &str, &str)> = row["recordings"]
-            .as_array()
-            .map(|all| {
-                all.iter()
-                    .map(|r| {
-                        (
-                            r["location"].as_str().unwrap(),
-                            r["media_stream_type"].as_str().unwrap(),
-                            r["storage_type"].as_str().unwrap(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let want_recordings = recordings(&sent["Recordings"], ["Location", "MediaStreamType", "StorageType"]);
+        let got_recordings = recordings(&row["recordings"], ["location", "media_stream_type", "storage_type"]);
         assert_eq!(got_recordings, want_recordings, "recordings of {}", row["contact_id"]);
         with_video += usize::from(want_recordings.iter().any(|r| r.1 == "VIDEO"));
         let subtype = sent["SegmentAttributes"]["connect:Subtype"]["ValueString"]
@@ -511,6 +485,22 @@ print(json.dumps(rows, default=str))
         with_video > 0 && with_references > 0,
         "the demo exercises both: {with_video}, {with_references}"
     );
+}
+
+/// A recordings array as (location, media stream type, storage type), read by the three keys
+/// given: Connect's names in the contact record, the schema's in the lake's row.
+fn recordings<'a>(
+    all: &'a serde_json::Value,
+    [location, media, storage]: [&str; 3],
+) -> Vec<(&'a str, &'a str, &'a str)> {
+    let field = |r: &'a serde_json::Value, key: &str| r[key].as_str().unwrap();
+    all.as_array()
+        .map(|all| {
+            all.iter()
+                .map(|r| (field(r, location), field(r, media), field(r, storage)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn tempdir() -> std::path::PathBuf {
